@@ -1,0 +1,203 @@
+"""Experiment dataclasses: what the engine runs, frozen and free of I/O.
+
+These are in-memory values (kopf's split): the file as loaded is kept separately as
+``Experiment.document`` (a plain JSON-able mapping, secrets redacted) for the journal.
+All durations are seconds (float); all latencies are seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, Literal
+
+Platform = Literal["local", "kubernetes"]
+TestMode = Literal["default", "fast"]
+
+#: The special Prometheus URL meaning "the local sandbox's own Prometheus".
+SANDBOX_PROMETHEUS = "sandbox"
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """What the experiment hits. ``selector`` is a label selector (``app=checkout``)."""
+
+    platform: Platform = "local"
+    namespace: str | None = None
+    selector: str | None = None
+    context: str | None = None  # kube context; None = current context / in-cluster
+
+
+@dataclasses.dataclass(frozen=True)
+class BlastRadius:
+    """Upper bounds the runner enforces on the actual selection, before any fault."""
+
+    max_pods: int | None = None
+    max_fraction: float | None = None
+    namespaces: tuple[str, ...] = ()
+    allow_production: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class PrometheusConfig:
+    """Where the steady state is read. ``headers`` may carry auth; never journaled."""
+
+    url: str = SANDBOX_PROMETHEUS
+    tick: float = 15.0
+    timeout: float = 5.0
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class RatioProbe:
+    """Error ratio from two counter selectors; tested against ``max`` (or the baseline).
+
+    ``errors`` and ``total`` are PromQL series selectors of counters
+    (``http_requests_total{app="x",code=~"5.."}``); gameday takes per-tick deltas itself.
+    ``max`` None means: compare with the pre-fault baseline instead of a fixed SLO.
+    """
+
+    name: str
+    errors: str
+    total: str
+    max: float | None = None
+    weight: float = 1.0
+    mode: TestMode = "default"
+
+
+@dataclasses.dataclass(frozen=True)
+class LatencyProbe:
+    """Latency quantile SLO from a Prometheus histogram: P(latency > max) <= 1 - quantile."""
+
+    name: str
+    histogram: str  # metric base name, without _bucket/_count
+    max: float  # seconds
+    quantile: float = 0.99
+    match: str = ""  # label matchers, e.g. '{app="checkout"}'
+    weight: float = 1.0
+    mode: TestMode = "default"
+
+
+@dataclasses.dataclass(frozen=True)
+class GaugeProbe:
+    """A deterministic guardrail on a PromQL expression that returns one series.
+
+    Fires after ``for_ticks`` consecutive ticks outside [min, max]. Outside alpha.
+    """
+
+    name: str
+    query: str
+    min: float | None = None
+    max: float | None = None
+    for_ticks: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class ReadyReplicasProbe:
+    """A guardrail on a workload's ready replicas, read from the platform's API."""
+
+    name: str
+    workload: str  # Deployment or StatefulSet name (kubernetes), service name (local)
+    kind: Literal["Deployment", "StatefulSet"] = "Deployment"
+    namespace: str | None = None
+    min: int = 1
+    for_ticks: int = 1
+
+
+Probe = RatioProbe | LatencyProbe | GaugeProbe | ReadyReplicasProbe
+StatProbe = RatioProbe | LatencyProbe
+Guardrail = GaugeProbe | ReadyReplicasProbe
+
+
+@dataclasses.dataclass(frozen=True)
+class SteadyState:
+    """The hypothesis. ``alpha`` is the false-abort budget for the whole run."""
+
+    alpha: float = 0.05
+    baseline: float = 60.0
+    probes: tuple[Probe, ...] = ()
+    min_effect: float = 2.0  # smallest violation worth catching, as a multiple psi of p0
+
+    @property
+    def stat_probes(self) -> tuple[StatProbe, ...]:
+        return tuple(p for p in self.probes if isinstance(p, RatioProbe | LatencyProbe))
+
+    @property
+    def guardrails(self) -> tuple[Guardrail, ...]:
+        return tuple(p for p in self.probes if isinstance(p, GaugeProbe | ReadyReplicasProbe))
+
+
+@dataclasses.dataclass(frozen=True)
+class PodKillFault:
+    """Kill ``count`` (or ``fraction`` of) pods/replicas matching ``selector``."""
+
+    selector: str | None = None
+    count: int | None = None
+    fraction: float | None = None
+    namespace: str | None = None
+    grace_period: float | None = None
+    seed: int | None = None
+    name: str = "pod-kill"
+
+
+@dataclasses.dataclass(frozen=True)
+class LatencyFault:
+    """Add latency to traffic of the selected pods/replicas; expires by itself."""
+
+    selector: str | None = None
+    delay: float = 0.1
+    jitter: float = 0.0
+    correlation: float = 0.0
+    direction: Literal["to", "from", "both"] = "to"
+    namespace: str | None = None
+    name: str = "latency"
+
+
+@dataclasses.dataclass(frozen=True)
+class ActionFault:
+    """A generic Chaos Toolkit action and the action that reverts it (plain dicts)."""
+
+    action: Mapping[str, Any]
+    revert: Mapping[str, Any] | None = None
+    name: str = "action"
+
+
+Fault = PodKillFault | LatencyFault | ActionFault
+
+
+@dataclasses.dataclass(frozen=True)
+class AbortPolicy:
+    """Abort conditions; any one ends the fault window. The steady-state test is always on."""
+
+    guardrail: bool = True
+    no_data_ticks: int = 3
+    alerts: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Recovery:
+    """After the revert, the steady state must come back within ``within`` seconds."""
+
+    within: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A validated experiment. ``document`` is the file as loaded (secrets redacted)."""
+
+    title: str
+    target: Target
+    prometheus: PrometheusConfig
+    steady_state: SteadyState
+    faults: tuple[Fault, ...]
+    duration: float
+    version: int = 1
+    owner: str | None = None
+    description: str | None = None
+    blast_radius: BlastRadius = dataclasses.field(default_factory=BlastRadius)
+    abort: AbortPolicy = dataclasses.field(default_factory=AbortPolicy)
+    recovery: Recovery = dataclasses.field(default_factory=Recovery)
+    seed: int | None = None
+    source: str = "<memory>"
+    document: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    sha256: str = ""

@@ -1,0 +1,114 @@
+"""Interfaces between the pure engine and the outside world (hexagonal ports).
+
+The engine only sees these Protocols; the CLI builds real adapters (Prometheus,
+Chaos Toolkit activities, the sandbox, Kubernetes) and tests build the fakes in
+``runner.testing``. Every side effect the engine has goes through one of them: time,
+metrics, platform planning, fault activities, and the live view.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from runner.model import experiment as model
+
+
+@dataclasses.dataclass(frozen=True)
+class Counts:
+    """One tick of a statistical probe: ``n`` events (requests), ``e`` bad ones."""
+
+    n: float
+    e: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Value:
+    """One tick of a guardrail: a single number (ready replicas, a gauge)."""
+
+    value: float
+
+
+#: A probe's reading for one tick; None means no data this tick (neither for nor against).
+Sample = Counts | Value | None
+
+
+class Clock(Protocol):
+    """Time, injected. ``monotonic`` for intervals, ``time`` for journal timestamps."""
+
+    def monotonic(self) -> float: ...
+
+    def time(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class MetricsSource(Protocol):
+    """Reads the steady state. Counter probes yield deltas since the previous ``sample``."""
+
+    def preflight(self, probes: Sequence[model.Probe]) -> list[str]:
+        """Problems that make a run impossible (unreachable, a query with no series...)."""
+        ...
+
+    def warnings(self, probes: Sequence[model.Probe]) -> list[str]:
+        """Non-fatal remarks (no histogram bucket at the latency threshold...)."""
+        ...
+
+    def sample(self, probes: Sequence[model.Probe]) -> dict[str, Sample]:
+        """One tick: every probe's reading, keyed by probe name."""
+        ...
+
+    def alerts(self, queries: Sequence[str]) -> list[str]:
+        """The queries among ``queries`` that currently return a non-empty result."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedFault:
+    """A fault made concrete: targets chosen, and the Chaos Toolkit activities to run.
+
+    ``action`` and ``revert`` are plain JSON-able Chaos Toolkit activity mappings, so a
+    later ``gameday revert JOURNAL`` can run the revert from the journal alone.
+    """
+
+    index: int
+    name: str
+    kind: str
+    targets: tuple[str, ...]
+    action: Mapping[str, Any]
+    revert: Mapping[str, Any] | None
+    description: str = ""
+    expires_at: float | None = None  # wall time after which the platform removes it itself
+
+
+class Platform(Protocol):
+    """What faults hit: checks the target, chooses victims, reads workload guardrails."""
+
+    name: str
+
+    def preflight(self, experiment: model.Experiment) -> list[str]:
+        """Problems that refuse the run: target missing, permissions, blast radius..."""
+        ...
+
+    def plan(
+        self, experiment: model.Experiment, run_id: str, seed: int
+    ) -> list[PlannedFault]:
+        """Choose targets for every fault (seeded), touching nothing."""
+        ...
+
+    def ready_replicas(self, probe: model.ReadyReplicasProbe) -> float | None:
+        """A workload's ready replicas right now, or None when it cannot be read."""
+        ...
+
+
+class ActivityRunner(Protocol):
+    """Runs one Chaos Toolkit activity; raises ``errors.ActivityError`` on failure."""
+
+    def run(self, activity: Mapping[str, Any]) -> Any: ...
+
+
+class Sink(Protocol):
+    """Receives every journal event as it is written (live view, CI lines)."""
+
+    def emit(self, event: Mapping[str, Any]) -> None: ...
