@@ -98,3 +98,12 @@ class PlatformError(GamedayError):
 
 class ActivityError(PlatformError):
     """A Chaos Toolkit activity (fault action or revert) failed."""
+
+
+class Interrupted(GamedayError):
+    """The run was interrupted by a signal (SIGINT, SIGTERM); all faults were reverted.
+
+    Exit 4: the run did not reach a verdict about the steady state.
+    """
+
+    exit_code = ExitCode.RUNNER_ERROR
