@@ -1,0 +1,29 @@
+"""Reports from a journal: Markdown for people, JUnit XML for CI.
+
+Reports are pure functions of the journal (``gameday report JOURNAL`` regenerates them
+at any time), so what a reviewer reads is always what was recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runner import errors
+from runner.journal import reader
+from runner.report import junit, markdown, summary
+
+
+def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
+    """Write every report format for a journal into ``out_dir``; return the paths."""
+    read = reader.read(journal_path)
+    facts = summary.summarize(read)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, text in (("report.md", markdown.render(facts)), ("junit.xml", junit.render(facts))):
+        path = out_dir / name
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise errors.InputError(f"Cannot write {path}: {exc.strerror}.") from exc
+        written.append(path)
+    return written

@@ -1,0 +1,110 @@
+"""Building the real parts of a run: the one place that knows every adapter.
+
+The CLI commands call these to turn an experiment and command-line options into ports
+(metrics source, platform, activity runner). Imports of heavy clients (kubernetes,
+prometheus-api-client, chaoslib) happen inside the functions, so ``gameday validate``
+never pays for them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner import errors
+from runner.model import experiment as model
+
+if TYPE_CHECKING:
+    from runner import ports
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """Command-line options that shape the real parts."""
+
+    sandbox_dir: Path | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    allow_production: bool = False
+    sweep_leftovers: bool = False
+
+
+def new_run_id(title: str) -> str:
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:32] or "run"
+    return f"{stamp}-{slug}-{secrets.token_hex(2)}"
+
+
+def sandbox_dir(options: Options) -> Path:
+    if options.sandbox_dir is not None:
+        return options.sandbox_dir
+    from runner.sandbox import manager
+
+    return manager.default_dir()
+
+
+def resolve_prometheus(exp: model.Experiment, options: Options) -> model.PrometheusConfig:
+    """The experiment's Prometheus config with the special ``sandbox`` URL resolved."""
+    config = exp.prometheus
+    if config.url != model.SANDBOX_PROMETHEUS:
+        return config
+    from runner.sandbox import manager
+
+    state = manager.load_state(sandbox_dir(options))
+    return dataclasses.replace(config, url=state["prometheus"]["url"])
+
+
+def build_metrics(exp: model.Experiment, options: Options) -> ports.MetricsSource:
+    from runner.adapters import prometheus
+
+    return prometheus.PrometheusSource(resolve_prometheus(exp, options), exp.prometheus.tick)
+
+
+def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
+    if exp.target.platform == "local":
+        from runner.adapters import local
+
+        return local.LocalPlatform(sandbox_dir(options))
+    if exp.target.platform == "kubernetes":
+        try:
+            from runner.adapters.k8s import platform as k8s
+        except ImportError as exc:  # pragma: no cover - a mandated dependency
+            raise errors.PreflightRefused(
+                f"The Kubernetes platform cannot be loaded ({exc})."
+            ) from exc
+        return k8s.build_platform(
+            exp,
+            kubeconfig=options.kubeconfig,
+            context=options.context,
+            allow_production=options.allow_production,
+            sweep_leftovers=options.sweep_leftovers,
+        )
+    raise errors.InputError(f"{exp.source}: unknown target.platform {exp.target.platform!r}.")
+
+
+def build_activities() -> ports.ActivityRunner:
+    from runner.adapters import chaos
+
+    return chaos.ChaosToolkitActivities()
+
+
+def versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out: dict[str, str] = {}
+    for dist in ("chaostoolkit-lib", "chaostoolkit-kubernetes", "prometheus-api-client",
+                 "kubernetes"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "missing"
+    return out
+
+
+def reports_root() -> Path:
+    return Path(os.environ.get("GAMEDAY_REPORTS", "reports"))

@@ -1,0 +1,251 @@
+"""The ``gameday`` command line: parse, build the real parts, map errors to exit codes.
+
+This is the composition root. Every ``errors.GamedayError`` becomes its one-paragraph
+message on stderr and its exit code (DESIGN.md §5); nothing else reaches the user as a
+traceback unless GAMEDAY_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from runner import __version__, errors
+from runner.cli import compose, live, runs
+from runner.errors import ExitCode
+
+EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
+
+
+def _options(sandbox: Path | None, kubeconfig: str | None = None, context: str | None = None,
+             allow_production: bool = False, sweep: bool = False) -> compose.Options:
+    return compose.Options(sandbox_dir=sandbox, kubeconfig=kubeconfig, context=context,
+                           allow_production=allow_production, sweep_leftovers=sweep)
+
+
+sandbox_option = click.option(
+    "--sandbox", "sandbox", type=click.Path(path_type=Path), default=None,
+    help="Local sandbox state directory (default: $GAMEDAY_SANDBOX or ./.gameday/sandbox).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gameday")
+def cli() -> None:
+    """gameday: game days with sequential steady-state tests that always revert.
+
+    Exit codes: 0 steady state held; 1 steady state broken (aborted or not recovered);
+    2 invalid input; 3 refused before any fault; 4 runner error or interrupted, all
+    faults reverted; 5 a revert failed: a human must act now.
+    """
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check experiment files; report every problem at once; run nothing."""
+    from runner.model import loader
+
+    bad = 0
+    for path in files:
+        problems = loader.check(path)
+        if problems:
+            bad += 1
+            click.echo(f"{path}: {len(problems)} problem(s):", err=True)
+            for problem in problems:
+                click.echo(f"  - {problem}", err=True)
+        else:
+            click.echo(f"{path}: ok")
+    if bad:
+        raise SystemExit(int(ExitCode.INVALID))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@sandbox_option
+@click.option("--kubeconfig", default=None, help="Kubeconfig file (default: as kubectl).")
+@click.option("--context", default=None, help="Kube context to use.")
+@click.option("--allow-production", is_flag=True, help="Allow a production-looking context.")
+def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str | None,
+         allow_production: bool) -> None:
+    """Dry run: targets, blast radius, queries; touches nothing."""
+    from runner.cli import planning
+    from runner.model import loader
+
+    exp = loader.load(file)
+    planning.show(exp, _options(sandbox, kubeconfig, context, allow_production))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@sandbox_option
+@click.option("--journal-dir", type=click.Path(path_type=Path), default=None,
+              help="Where runs write reports/<run-id>/ (default: ./reports or $GAMEDAY_REPORTS).")
+@click.option("--seed", type=int, default=None, help="Seed for target choice (journaled).")
+@click.option("--kubeconfig", default=None, help="Kubeconfig file (default: as kubectl).")
+@click.option("--context", default=None, help="Kube context to use.")
+@click.option("--allow-production", is_flag=True,
+              help="Allow a production-looking context (the experiment must allow it too).")
+@click.option("--sweep-leftovers", is_flag=True,
+              help="Remove gameday faults left by earlier runs before starting.")
+def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
+        kubeconfig: str | None, context: str | None, allow_production: bool,
+        sweep_leftovers: bool) -> None:
+    """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
+    from runner.model import loader
+
+    exp = loader.load(file)
+    finished = runs.execute(
+        exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
+        journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
+    )
+    click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
+    click.echo(f"journal: {finished.journal}")
+    for path in finished.reports:
+        click.echo(f"report:  {path}")
+    raise SystemExit(int(finished.outcome.exit_code))
+
+
+@cli.command()
+@click.argument("journal", type=click.Path(path_type=Path))
+def revert(journal: Path) -> None:
+    """Finish the reverts a dead run left pending (reads and appends to JOURNAL)."""
+    from runner.cli import reverting
+
+    raise SystemExit(int(reverting.revert_journal(journal, sink=live.PlainSink())))
+
+
+@cli.command()
+@click.argument("journal", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Directory for the reports (default: beside the journal).")
+def report(journal: Path, out: Path | None) -> None:
+    """Regenerate the reports (Markdown, and more) from a journal."""
+    from runner import report as report_mod
+    from runner.journal import reader
+
+    read = reader.read(journal)
+    for path in report_mod.write_all(read.path, out or read.path.parent):
+        click.echo(str(path))
+
+
+@cli.group()
+def journal() -> None:
+    """Read journals."""
+
+
+@journal.command("show")
+@click.argument("path", type=click.Path(path_type=Path))
+def journal_show(path: Path) -> None:
+    """A timeline for humans, and whether the hash chain is intact."""
+    from runner.journal import reader
+
+    read = reader.read(path)
+    sink = live.PlainSink(sys.stdout)
+    for event in read.events:
+        sink.emit(event)
+    problems = reader.verify(read)
+    if read.torn_tail:
+        click.echo("note: a torn last line (cut by a crash) was ignored")
+    if problems:
+        click.echo("integrity: BROKEN\n  " + "\n  ".join(problems))
+        raise SystemExit(int(ExitCode.INVALID))
+    click.echo(f"integrity: ok ({len(read.events)} events, hash chain intact)")
+
+
+@cli.group()
+def sandbox() -> None:
+    """The local sandbox on its own, for your own experiments."""
+
+
+@sandbox.command("up")
+@click.option("--dir", "state_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--replicas", type=click.IntRange(1, 20), default=3, show_default=True)
+@click.option("--rps", type=click.FloatRange(1, 2000), default=40.0, show_default=True)
+def sandbox_up(state_dir: Path | None, replicas: int, rps: float) -> None:
+    """Start the demo service, supervisor, proxy, traffic and Prometheus."""
+    from runner.sandbox import manager
+
+    target = state_dir or manager.default_dir()
+    state = manager.up(target, replicas=replicas, rps=rps)
+    click.echo(f"sandbox up in {target}")
+    click.echo(f"  prometheus: {state['prometheus']['url']}")
+    click.echo(f"  proxy:      {state['proxy']['url']}")
+    click.echo("stop it with: gameday sandbox down" + (f" --dir {target}" if state_dir else ""))
+
+
+@sandbox.command("down")
+@click.option("--dir", "state_dir", type=click.Path(path_type=Path), default=None)
+def sandbox_down(state_dir: Path | None) -> None:
+    """Stop every sandbox process (by PID)."""
+    from runner.sandbox import manager
+
+    manager.down(state_dir or manager.default_dir())
+    click.echo("sandbox down")
+
+
+@sandbox.command("status")
+@click.option("--dir", "state_dir", type=click.Path(path_type=Path), default=None)
+def sandbox_status(state_dir: Path | None) -> None:
+    """Which sandbox processes are alive; ready replicas; active latency."""
+    from runner.sandbox import manager
+
+    click.echo(manager.format_status(manager.status(state_dir or manager.default_dir())))
+
+
+@cli.command()
+@click.option("--experiments", "experiments_dir", type=click.Path(path_type=Path),
+              default=EXPERIMENTS_DIR, show_default=True)
+@click.option("--journal-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--keep", is_flag=True, help="Leave the sandbox running afterwards.")
+def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
+    """Bring the sandbox up, run the example game days, tear it all down."""
+    from runner.cli import demo as demo_mod
+
+    raise SystemExit(demo_mod.run_demo(experiments_dir, journal_dir or compose.reports_root(),
+                                       keep=keep))
+
+
+def _add_k8s() -> None:
+    try:
+        from runner.cli.k8s import k8s
+    except ImportError:  # the Kubernetes commands are optional at import time
+        return
+    cli.add_command(k8s)
+
+
+_add_k8s()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every error into a message and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="gameday", standalone_mode=False)
+    except errors.GamedayError as exc:
+        click.echo(f"gameday: {exc.message}", err=True)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Abort:
+        click.echo("gameday: interrupted.", err=True)
+        sys.exit(int(ExitCode.RUNNER_ERROR))
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(int(ExitCode.INVALID))
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("gameday: interrupted.", err=True)
+        sys.exit(int(ExitCode.RUNNER_ERROR))
+    except Exception as exc:
+        if os.environ.get("GAMEDAY_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"gameday: unexpected error: {type(exc).__name__}: {exc}. This is a bug in "
+                   "gameday; rerun with GAMEDAY_DEBUG=1 for a traceback and report it.", err=True)
+        sys.exit(int(ExitCode.RUNNER_ERROR))
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

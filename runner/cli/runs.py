@@ -1,0 +1,124 @@
+"""Running one experiment file end to end: lock, ports, journal, signals, reports.
+
+Shared by ``gameday run`` and ``gameday demo``. Signals are turned into the engine's
+cooperative cancel token: the first SIGINT/SIGTERM ends the fault window and reverts;
+further ones only say that reverts are still running (they are never cut short).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+
+from runner import errors, ports
+from runner.cli import compose, live
+from runner.engine import clock as clock_mod
+from runner.engine import run as run_mod
+from runner.journal import writer
+from runner.model import experiment as model
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    outcome: run_mod.Outcome
+    run_dir: Path
+    journal: Path
+    reports: tuple[Path, ...]
+
+
+@contextlib.contextmanager
+def signals_to(cancel: clock_mod.Cancel) -> Iterator[None]:
+    """Route SIGINT/SIGTERM into the cancel token for the duration of the block."""
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if cancel.is_set():
+            print(f"gameday: {name} received again; reverts are running and will finish "
+                  "first (they are never cut short).", file=sys.stderr, flush=True)
+        cancel.set(name)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def target_lock(exp: model.Experiment, options: compose.Options) -> Iterator[Path]:
+    """One run per target at a time on this machine (a non-blocking flock)."""
+    key = "|".join([exp.target.platform, exp.target.namespace or "", exp.target.selector or "",
+                    exp.target.context or "", str(options.sandbox_dir or "")])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    lock_dir = Path.home() / ".gameday" / "locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    path = lock_dir / f"{digest}.lock"
+    with open(path, "a+") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise errors.PreflightRefused(
+                f"Another gameday run holds the lock on this target ({exp.target.platform} "
+                f"{exp.target.namespace or ''} {exp.target.selector or ''}; lock {path}). "
+                "Wait for it to finish; nothing was injected."
+            ) from exc
+        try:
+            yield path
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def execute(
+    exp: model.Experiment,
+    options: compose.Options,
+    *,
+    journal_dir: Path,
+    sink: ports.Sink,
+    seed: int | None = None,
+    write_reports: bool = True,
+) -> Finished:
+    """Run an experiment with real parts; returns when every fault is reverted."""
+    cancel = clock_mod.Cancel()
+    with signals_to(cancel), target_lock(exp, options):
+        metrics = compose.build_metrics(exp, options)
+        platform = compose.build_platform(exp, options)
+        activities = compose.build_activities()
+        run_id = compose.new_run_id(exp.title)
+        run_dir = journal_dir / run_id
+        journal_path = run_dir / "journal.jsonl"
+        chosen_seed = seed if seed is not None else (
+            exp.seed if exp.seed is not None else int(time.time()) % 1_000_000)
+        with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit]) as jw:
+            run_ports = run_mod.RunPorts(
+                metrics=metrics, platform=platform, activities=activities,
+                clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
+            )
+            outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
+                                  versions=compose.versions()).execute()
+    written: tuple[Path, ...] = ()
+    if write_reports:
+        written = write_all_reports(journal_path)
+    return Finished(outcome, run_dir, journal_path, written)
+
+
+def write_all_reports(journal_path: Path) -> tuple[Path, ...]:
+    from runner import report
+
+    try:
+        return tuple(report.write_all(journal_path, journal_path.parent))
+    except errors.GamedayError as exc:
+        print(f"gameday: the reports could not be written: {exc.message}", file=sys.stderr)
+        return ()
+
+
+def default_sink() -> ports.Sink:
+    return live.make_sink()
