@@ -55,8 +55,10 @@ def resolve_prometheus(exp: model.Experiment, options: Options) -> model.Prometh
         return config
     from runner.sandbox import manager
 
-    state = manager.load_state(sandbox_dir(options))
-    return dataclasses.replace(config, url=state["prometheus"]["url"])
+    from runner.sandbox import state as sandbox_state
+
+    loaded = manager.load_state(sandbox_dir(options))
+    return dataclasses.replace(config, url=sandbox_state.url_of(loaded, "prometheus"))
 
 
 def build_metrics(exp: model.Experiment, options: Options) -> ports.MetricsSource:

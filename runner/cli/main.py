@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from runner import __version__, errors
-from runner.cli import compose, live, runs
+from runner.cli import compose, live
 from runner.errors import ExitCode
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -95,6 +95,7 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
         kubeconfig: str | None, context: str | None, allow_production: bool,
         sweep_leftovers: bool) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
+    from runner.cli import runs
     from runner.model import loader
 
     exp = loader.load(file)
@@ -169,11 +170,13 @@ def sandbox_up(state_dir: Path | None, replicas: int, rps: float) -> None:
     """Start the demo service, supervisor, proxy, traffic and Prometheus."""
     from runner.sandbox import manager
 
+    from runner.sandbox import state as sandbox_state
+
     target = state_dir or manager.default_dir()
-    state = manager.up(target, replicas=replicas, rps=rps)
+    st = manager.up(target, replicas=replicas, rps=rps)
     click.echo(f"sandbox up in {target}")
-    click.echo(f"  prometheus: {state['prometheus']['url']}")
-    click.echo(f"  proxy:      {state['proxy']['url']}")
+    for role in ("prometheus", "proxy", "supervisor"):
+        click.echo(f"  {role + ':':<12}{sandbox_state.url_of(st, role)}")
     click.echo("stop it with: gameday sandbox down" + (f" --dir {target}" if state_dir else ""))
 
 
@@ -193,7 +196,15 @@ def sandbox_status(state_dir: Path | None) -> None:
     """Which sandbox processes are alive; ready replicas; active latency."""
     from runner.sandbox import manager
 
-    click.echo(manager.format_status(manager.status(state_dir or manager.default_dir())))
+    st = manager.status(state_dir or manager.default_dir())
+    for role, alive in st.processes.items():
+        click.echo(f"  {role + ':':<12}{'alive' if alive else 'DEAD'}")
+    ready = st.ready_replicas
+    click.echo(f"  ready replicas: {'-' if ready is None else ready}/{len(st.state['replicas'])}")
+    active = st.latency or ()
+    click.echo(f"  active latency injections: {len(active)}")
+    if not st.healthy:
+        raise SystemExit(int(ExitCode.REFUSED))
 
 
 @cli.command()

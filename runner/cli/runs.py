@@ -89,8 +89,13 @@ def execute(
     """Run an experiment with real parts; returns when every fault is reverted."""
     cancel = clock_mod.Cancel()
     with signals_to(cancel), target_lock(exp, options):
-        metrics = compose.build_metrics(exp, options)
-        platform = compose.build_platform(exp, options)
+        try:
+            metrics = compose.build_metrics(exp, options)
+            platform = compose.build_platform(exp, options)
+        except errors.PlatformError as exc:
+            raise errors.PreflightRefused(
+                f"Refused before any fault: {exc.message} Nothing was injected."
+            ) from exc
         activities = compose.build_activities()
         run_id = compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id

@@ -1,0 +1,68 @@
+"""Benchmark: ``gameday validate`` start-up beside ``chaos validate``, measured in one run.
+
+Both validate the same experiment (experiments/local-latency-p99.yaml and its Chaos
+Toolkit equivalent benchmarks/data/ctk-latency.json) as fresh processes, alternating, so
+machine noise hits both alike. Reports the median wall time of each and the ratio, and
+also checks that validating a Kubernetes experiment does not import the kubernetes
+client (lazy imports).
+
+    python -m benchmarks.validate_bench [--runs 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _time(cmd: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, cwd=ROOT, check=False, timeout=120)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr.decode()}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    gameday = [shutil.which("gameday") or "gameday", "validate",
+               "experiments/local-latency-p99.yaml"]
+    chaos = [shutil.which("chaos") or "chaos", "--no-version-check", "--no-log-file",
+             "validate", "benchmarks/data/ctk-latency.json"]
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(args.runs):
+        ours.append(_time(gameday))
+        theirs.append(_time(chaos))
+    g, c = statistics.median(ours), statistics.median(theirs)
+    print(f"## validate start-up ({args.runs} alternating runs each, median wall time)\n")
+    print("| command | median | min |\n|---|---|---|")
+    print(f"| gameday validate | {g * 1000:.0f} ms | {min(ours) * 1000:.0f} ms |")
+    print(f"| chaos validate (baseline) | {c * 1000:.0f} ms | {min(theirs) * 1000:.0f} ms |")
+    print(f"\nratio chaos/gameday: {c / g:.1f}x faster")
+    print(f"target >= 5x: {'PASS' if c / g >= 5 else 'FAIL'}")
+    k8s = ROOT / "experiments" / "k8s-latency.yaml"
+    if k8s.exists():
+        probe = ("import sys; from runner.model import loader; loader.load(sys.argv[1]); "
+                 "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+                 "('kubernetes','chaoslib','chaosk8s','numpy','scipy','prometheus_api_client')))")
+        out = subprocess.run([sys.executable, "-c", probe, str(k8s)], capture_output=True,
+                             text=True, cwd=ROOT, check=True, env=dict(os.environ))
+        heavy = out.stdout.strip()
+        print(f"\nheavy modules imported while validating {k8s.name}: {heavy}")
+        print(f"lazy imports: {'PASS' if heavy == '[]' else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()
