@@ -1,0 +1,168 @@
+"""Chaos Toolkit activities (an ``action`` fault and its ``revert``), checked by shape only.
+
+Decision: validation never imports or calls anything. Chaos Toolkit's own validator
+imports the provider's module to check the function exists; gameday checks the shape of
+the activity (``type``, ``name``, ``provider`` with ``python``/``process``/``http`` and
+the keys each needs) and leaves resolving ``module.func`` to preflight, which runs in
+the adapter layer. The activity comes back as plain JSON-able data, with ``type:
+action`` and a ``name`` filled in when the file left them out (Chaos Toolkit needs both).
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from typing import Any
+
+from runner.model import fields
+from runner.model.yamlsafe import Map, Node, Scalar
+
+_ACTIVITY = ("type", "name", "provider", "pauses", "background", "controls")
+_PROVIDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # allowed, required
+    "python": (("type", "module", "func", "arguments", "secrets"), ("type", "module", "func")),
+    "process": (("type", "path", "arguments", "timeout", "secrets"), ("type", "path")),
+    "http": (
+        ("type", "url", "method", "headers", "arguments", "timeout", "expected_status",
+         "verify_tls", "secrets"),
+        ("type", "url"),
+    ),
+}
+_ALL_PROVIDER_KEYS = tuple(dict.fromkeys(k for allowed, _ in _PROVIDERS.values() for k in allowed))
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_FUNC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def activity(read: fields.Reader, node: Node, path: str) -> dict[str, Any] | None:
+    """The activity as plain data, or None when it is malformed (problems recorded)."""
+    values = read.mapping(node, path, allowed=_ACTIVITY, required=("provider",))
+    if values is None:
+        return None
+    ok = True
+    if "type" in values:
+        kind = read.string(values["type"], f"{path}.type", what="the activity type")
+        if kind is not None and kind != "action":
+            read.fail(values["type"], f"{path}.type", f"a fault runs an action, not a {kind!r}; "
+                      "write type: action (probes belong in steady_state)")
+            ok = False
+    name = None
+    if "name" in values:
+        name = read.string(values["name"], f"{path}.name", what="an activity name")
+        ok = ok and name is not None
+    provider = _provider(read, values["provider"], f"{path}.provider") \
+        if "provider" in values else None
+    if "pauses" in values:
+        pauses = read.mapping(values["pauses"], f"{path}.pauses", allowed=("before", "after"))
+        for key, value in (pauses or {}).items():
+            ok = read.number(value, f"{path}.pauses.{key}", low=0) is not None and ok
+    if "background" in values:
+        ok = read.boolean(values["background"], f"{path}.background") is not None and ok
+    if "controls" in values:
+        ok = read.sequence(values["controls"], f"{path}.controls", what="controls") \
+            is not None and ok
+    if provider is None or not ok:
+        return None
+    data: dict[str, Any] = dict(read.plain(node))  # type: ignore[call-overload]
+    data["type"] = "action"
+    data["name"] = name or provider
+    return data
+
+
+def _provider(read: fields.Reader, node: Node, path: str) -> str | None:
+    """Checks the provider; returns a default activity name for it (or None if bad)."""
+    if not isinstance(node, Map) or "type" not in node.entries:
+        read.mapping(node, path, allowed=_ALL_PROVIDER_KEYS, required=("type",))
+        return None
+    kind = read.choice(node.entries["type"][1], f"{path}.type", tuple(_PROVIDERS),
+                       what="provider type")
+    if kind is None:
+        return None
+    allowed, required = _PROVIDERS[kind]
+    values = read.mapping(node, path, allowed=allowed, required=required,
+                          what=f"key for a {kind} provider")
+    if values is None or any(key not in values for key in required):
+        return None
+    if kind == "python":
+        return _python(read, values, path)
+    if kind == "process":
+        return _process(read, values, path)
+    return _http(read, values, path)
+
+
+def _python(read: fields.Reader, values: dict[str, Node], path: str) -> str | None:
+    module = read.string(values["module"], f"{path}.module", what="a module name")
+    if module is not None and not _MODULE.fullmatch(module):
+        read.fail(values["module"], f"{path}.module",
+                  f"{module!r} is not a Python module path (e.g. chaosk8s.pod.actions)")
+        module = None
+    func = read.string(values["func"], f"{path}.func", what="a function name")
+    if func is not None and not _FUNC.fullmatch(func):
+        read.fail(values["func"], f"{path}.func", f"{func!r} is not a Python function name")
+        func = None
+    args_ok = _arguments(read, values, path, mapping_only=True)
+    secrets_ok = _secrets(read, values, path)
+    return func if module and func and args_ok and secrets_ok else None
+
+
+def _process(read: fields.Reader, values: dict[str, Node], path: str) -> str | None:
+    command = read.string(values["path"], f"{path}.path", what="a program path")
+    ok = _arguments(read, values, path, mapping_only=False) and _secrets(read, values, path)
+    if "timeout" in values:
+        ok = read.number(values["timeout"], f"{path}.timeout", low=0, open_low=True) \
+            is not None and ok
+    return command.rsplit("/", 1)[-1] if command and ok else None
+
+
+def _http(read: fields.Reader, values: dict[str, Node], path: str) -> str | None:
+    url = read.string(values["url"], f"{path}.url", what="a URL")
+    if url is not None and (bad := url_problem(url)) is not None:
+        read.fail(values["url"], f"{path}.url", bad)
+        url = None
+    ok = _arguments(read, values, path, mapping_only=True) and _secrets(read, values, path)
+    if "method" in values:
+        ok = read.choice(values["method"], f"{path}.method", _METHODS, what="HTTP method") \
+            is not None and ok
+    if "headers" in values:
+        ok = read.string_map(values["headers"], f"{path}.headers") is not None and ok
+    if "timeout" in values:
+        ok = read.number(values["timeout"], f"{path}.timeout", low=0, open_low=True) \
+            is not None and ok
+    if "expected_status" in values:
+        ok = read.integer(values["expected_status"], f"{path}.expected_status", low=100,
+                          high=599) is not None and ok
+    if "verify_tls" in values:
+        ok = read.boolean(values["verify_tls"], f"{path}.verify_tls") is not None and ok
+    return url if url and ok else None
+
+
+def _arguments(
+    read: fields.Reader, values: dict[str, Node], path: str, *, mapping_only: bool
+) -> bool:
+    """python/http take a mapping of arguments; process takes a string or a list."""
+    if "arguments" not in values:
+        return True
+    node, at = values["arguments"], f"{path}.arguments"
+    if mapping_only and isinstance(node, Map):
+        return True
+    if mapping_only or isinstance(node, Map):
+        want = "a mapping of argument names to values" if mapping_only \
+            else "command-line arguments as a string or a list"
+        read.fail(node, at, f"expected {want}, found {fields.found(node)}", "type")
+        return False
+    if isinstance(node, Scalar):
+        return read.string(node, at, what="command-line arguments") is not None
+    return read.strings(node, at, what="command-line arguments") is not None
+
+
+def _secrets(read: fields.Reader, values: dict[str, Node], path: str) -> bool:
+    if "secrets" not in values:
+        return True
+    return read.strings(values["secrets"], f"{path}.secrets", what="secret names") is not None
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` is not an absolute http(s) URL with a host, or None."""
+    parts = urllib.parse.urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"{url!r} is not an http:// or https:// URL with a host"
+    return None

@@ -1,0 +1,44 @@
+"""Fixtures: one real sandbox per test session (Prometheus takes ~7 s to see its targets).
+
+Tests that hurt the sandbox (kill replicas, add latency) put it back before they end, so
+the session's sandbox is whole for every test; tests that must stop a sandbox start their
+own. Without Debian's ``prometheus`` binary the sandbox tests skip with the install hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from runner.sandbox import manager
+from runner.sandbox import prometheus as launcher
+
+
+def _need_prometheus() -> None:
+    try:
+        launcher.find_binary()
+    except launcher.PrometheusMissing as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def sandbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The state dir of the session's running sandbox (3 replicas, 40 req/s)."""
+    _need_prometheus()
+    path = tmp_path_factory.mktemp("sandbox")
+    try:
+        manager.up(path, replicas=3, rps=40.0, restart_delay=1.0, seed=0)
+        yield path
+    finally:
+        manager.down(path)
+
+
+@pytest.fixture
+def own_sandbox_dir(tmp_path: Path) -> Iterator[Path]:
+    """A state dir for a test that starts (and may break) a sandbox of its own."""
+    _need_prometheus()
+    try:
+        yield tmp_path / "sandbox"
+    finally:
+        manager.down(tmp_path / "sandbox")
