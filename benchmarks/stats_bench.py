@@ -16,8 +16,9 @@ Measured in the same run, on the same simulated data:
   false-abort rate ≤ α on the H0 cell p = p0 of the same generator and traffic.
 
 H0 cells (p = p0, p0/2): false-abort rate with one-sided 99 % Clopper–Pearson bounds.
-H1 cells (ψ = 1.25 … 10, baseline at p0/2): detection probability, delay in ticks
-(median, p90) and mean delay in requests over Wald's log(1/α)/KL.
+H1 cells (ψ = 1.25 … 10, baseline at p0/2): detection probability and delay in ticks
+(median, p90) within the window, and mean delay in requests over Wald's log(1/α)/KL,
+measured on runs continued to 4 windows so that slow detections are not censored away.
 
     python -m benchmarks.stats_bench [--runs 10000] [--h1-runs 2000] [--quick] [--out DIR]
 """
@@ -46,6 +47,7 @@ ALPHA = 0.05
 TICK_SECONDS = 15.0
 BASE_TICKS = 20
 WINDOW = 120
+H1_HORIZON = 4 * WINDOW  # H1 runs go on past the window so mean delays are not censored
 TRAFFIC = (1, 10, 100, 1000)
 PSIS = (1.25, 1.5, 2.0, 3.0, 5.0, 10.0)
 CONSECUTIVE = 3  # Litmus: retry 2 → abort on the 3rd consecutive failure
@@ -137,20 +139,24 @@ def run_methods(b: sim.Batch, taus: dict[str, float] | None) -> dict[str, IntArr
 
 @dataclasses.dataclass(frozen=True)
 class H1Result:
-    detect: float
-    median: float  # ticks; inf when not reached
+    detect: float  # within the fault window
+    median: float  # ticks; inf when not reached within the window
     p90: float
-    mean_requests: float  # over detected runs; nan when none
+    detect_horizon: float  # within H1_HORIZON ticks
+    mean_requests: float  # over runs detected within the horizon; nan when none
     ratio: float  # mean_requests / Wald
 
 
 def h1_summary(abort: IntArray, n: FloatArray, wald: float) -> H1Result:
-    ticks = np.where(abort > 0, abort, np.inf).astype(np.float64)
+    in_window = (abort > 0) & (abort <= WINDOW)
+    ticks = np.where(in_window, abort, np.inf).astype(np.float64)
     det = abort > 0
     req = np.take_along_axis(np.cumsum(n, axis=-1), np.maximum(abort - 1, 0)[:, None], -1)[:, 0]
     mean_req = float(req[det].mean()) if det.any() else math.nan
-    return H1Result(float(det.mean()), float(np.quantile(ticks, 0.5)),
-                    float(np.quantile(ticks, 0.9)), mean_req, mean_req / wald)
+    return H1Result(float(in_window.mean()),
+                    float(np.quantile(ticks, 0.5, method="inverted_cdf")),
+                    float(np.quantile(ticks, 0.9, method="inverted_cdf")),
+                    float(det.mean()), mean_req, mean_req / wald)
 
 
 def wald_requests(psi: float) -> float:
@@ -192,7 +198,7 @@ def simulate(runs: int, h1_runs: int, seed: int, gens: list[str],
                 rng = np.random.default_rng([seed, gi, ti, pi, 1])
                 b = sim.batch(rng, gen, p_base=P0 / 2, p_window=min(1.0, psi * P0),
                               per_tick=per_tick, runs=h1_runs, base_ticks=BASE_TICKS,
-                              window_ticks=WINDOW)
+                              window_ticks=H1_HORIZON)
                 aborts = run_methods(b, res.taus[(name, rps)])
                 wald = wald_requests(psi)
                 res.h1[(name, rps, psi)] = {m: h1_summary(a, b.n, wald)
@@ -207,6 +213,11 @@ def simulate(runs: int, h1_runs: int, seed: int, gens: list[str],
 def fmt_rate(k: int, n: int) -> str:
     hi = sim.clopper_pearson(k, n, 0.99)[1]
     return f"{k / n:.4f} ({hi:.4f})"
+
+
+def fmt_ratio(r: H1Result) -> str:
+    """×Wald only when nearly every run was detected (else the mean is biased low)."""
+    return f"{r.ratio:.1f}" if r.detect_horizon >= 0.9 else "—"
 
 
 def fmt_ticks(x: float) -> str:
@@ -256,8 +267,8 @@ def h1_table(res: Results, gens: list[str]) -> list[str]:
                 lines.append(
                     f"| {name} | {rps} | {psi:g} | {wald_requests(psi):.0f} "
                     f"| {d.detect:.2f}, {fmt_ticks(d.median)}/{fmt_ticks(d.p90)}, "
-                    f"{d.ratio:.1f} | {f.detect:.2f}, {fmt_ticks(f.median)}/"
-                    f"{fmt_ticks(f.p90)}, {f.ratio:.1f} | {bm.detect:.2f}, "
+                    f"{fmt_ratio(d)} | {f.detect:.2f}, {fmt_ticks(f.median)}/"
+                    f"{fmt_ticks(f.p90)}, {fmt_ratio(f)} | {bm.detect:.2f}, "
                     f"{fmt_ticks(bm.median)}/{fmt_ticks(bm.p90)} | {peer}: {pr.detect:.2f}, "
                     f"{fmt_ticks(pr.median)}/{fmt_ticks(pr.p90)} | {one.detect:.2f}, "
                     f"{fmt_ticks(one.median)} |")
@@ -283,7 +294,8 @@ def targets(res: Results, gens: list[str]) -> list[str]:
                 quantum = rps * TICK_SECONDS / wald_requests(2.0)
                 out.append(f"{'PASS' if r.ratio <= limit else 'FAIL'} ψ=2 binomial {rps} req/s: "
                            f"`{m}` mean delay {r.ratio:.2f}× Wald (target ≤ {limit}×; one tick "
-                           f"alone is {quantum:.2f}× Wald; detection {r.detect:.2f})")
+                           f"alone is {quantum:.2f}× Wald; detected {r.detect_horizon:.2f} "
+                           f"within {H1_HORIZON} ticks, {r.detect:.2f} within the window)")
     for m in ("default", "fast"):
         wins, cells, notes = 0, 0, []
         for g in gens:
@@ -367,8 +379,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "## H1: detection within the window (baseline at p0/2, window at ψ·p0)",
         "",
-        "det = detection probability; med/p90 = delay in ticks (>W: not reached); ×Wald = "
-        "mean requests to abort (detected runs) / (log(1/α)/KL).",
+        f"det = detection probability within the window; med/p90 = delay in ticks (>{WINDOW}: "
+        f"not reached); ×Wald = mean requests to abort (runs detected within {H1_HORIZON} "
+        "ticks) / (log(1/α)/KL). Wald req = log(1/α)/KL(ψ·p0 ‖ p0); a tick holds 15 × req/s "
+        "requests, so at 100 and 1000 req/s one tick alone exceeds Wald's bound. — : fewer "
+        f"than 90 % of runs detected within {H1_HORIZON} ticks (a mean would be biased).",
         "",
         *h1_table(res, gens),
         "",

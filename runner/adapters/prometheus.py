@@ -56,6 +56,7 @@ Matrix = list[tuple[SeriesKey, list[Point]]]
 PRIME_WINDOW = 300.0  # Prometheus's default lookback: every live series has a sample in it
 MAX_WINDOW = 600.0
 _TRANSIENT_STATUS = re.compile(r"HTTP Status Code (5\d\d|429|408)")
+_DENIED_STATUS = re.compile(r"HTTP Status Code (401|403)")
 _BODY = re.compile(r"HTTP Status Code (\d+) \((b(['\"]).*\3)\)$", re.DOTALL)
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")]+)")
 
@@ -199,7 +200,7 @@ class PrometheusSource:
 
     def _query_once(self, promql: str) -> Any:
         try:
-            params = {"timeout": f"{self.timeout:g}s"}
+            params = {"timeout": f"{self.timeout:g}"}  # seconds; "0.5s" would be rejected
             if self._query_time is not None:
                 params["time"] = f"{self._query_time():.3f}"
             return self._client.custom_query(promql, params=params, timeout=self.timeout)
@@ -212,6 +213,11 @@ class PrometheusSource:
             detail = _error_text(str(exc))
             if _TRANSIENT_STATUS.search(str(exc)):
                 raise _Transient(detail) from exc
+            if _DENIED_STATUS.search(str(exc)):
+                raise errors.PlatformError(
+                    f"Prometheus at {safe_url(self.url)} refused access ({detail}). Check the "
+                    "credentials in prometheus.headers."
+                ) from exc
             raise QueryFailed(
                 f"Prometheus at {safe_url(self.url)} rejected the query `{promql}`: {detail}. "
                 "Fix the query in the experiment file."
@@ -261,6 +267,8 @@ class PrometheusSource:
         total_m = self._matrix(probe.total, window)
         errors_m = self._matrix(probe.errors, window)
         primed = state is not None
+        if not primed and not total_m:
+            return None  # prime only once the total exists, or its first values would count
         total = advance(state.sides["total"] if state else {}, total_m, primed=primed)
         bad = advance(state.sides["errors"] if state else {}, errors_m, primed=primed)
         self._states[probe.name] = _ProbeState({"total": total.state, "errors": bad.state}, now)
@@ -281,6 +289,8 @@ class PrometheusSource:
             )
         bucket_m = [(k, pts) for k, pts in bucket_m if _le(dict(k).get("le", "")) == bound]
         primed = state is not None
+        if not primed and not count_m:
+            return None
         count = advance(state.sides["count"] if state else {}, count_m, primed=primed)
         good = advance(state.sides["bucket"] if state else {}, bucket_m, primed=primed)
         self._states[probe.name] = _ProbeState(

@@ -15,6 +15,7 @@ import urllib.parse
 from typing import Any
 
 from runner.model import fields
+from runner.model import problems as probs
 from runner.model.yamlsafe import Map, Node, Scalar
 
 _ACTIVITY = ("type", "name", "provider", "pauses", "background", "controls")
@@ -162,7 +163,12 @@ def _secrets(read: fields.Reader, values: dict[str, Node], path: str) -> bool:
 
 def url_problem(url: str) -> str | None:
     """Why ``url`` is not an absolute http(s) URL with a host, or None."""
-    parts = urllib.parse.urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return f"{url!r} is not an http:// or https:// URL with a host"
+    shown = probs.short(url)
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+        _port = parts.port  # raises ValueError on a port that is not a number
+    except ValueError as error:
+        return f"{shown} is not a valid URL ({error})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{shown} is not an http:// or https:// URL with a host"
     return None

@@ -37,6 +37,8 @@ def _describe(value: object) -> str:
         return str(value).lower()
     if isinstance(value, str):
         return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return "a huge number"
     if isinstance(value, int | float):
         return str(value)
     return f"a {type(value).__name__}"
@@ -46,10 +48,13 @@ def _number(value: object) -> float | None:
     """``value`` as a float if it is a real number (not a bool) or a numeric string."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        return float(value.strip())
+    try:
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+            return float(value.strip())
+    except OverflowError:  # an integer with hundreds of digits
+        return math.inf
     return None
 
 

@@ -114,7 +114,10 @@ class Reader:
         if not isinstance(value, int | float) or isinstance(value, bool):
             self.fail(node, path, f"expected a number, found {found(node)}", "type")
             return None
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            number = math.inf
         if not math.isfinite(number):
             self.fail(node, path, f"expected a finite number, found {found(node)}")
             return None

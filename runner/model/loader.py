@@ -4,7 +4,9 @@ The pipeline: read the bytes (bounded, before anything else: size cap, NUL bytes
 → ``yamlsafe.compose`` (a line-marked node tree; tags, alias bombs, depth, duplicate keys
 and extra documents refused) → the section builders (``sections``, ``probes``,
 ``faults``), which all append to one ``Problems`` collector → either an ``Experiment`` or
-one ``errors.ValidationFailed`` listing every problem with its path and line.
+one ``errors.ValidationFailed`` listing every problem with its path and line. The
+schema is still checked after YAML problems that leave a whole tree (a duplicate key, a
+tag), and says nothing more about a path the YAML layer already flagged.
 
 Errors: a file that cannot be read as text (missing, a directory, unreadable, too big,
 binary, not UTF-8) is an ``errors.InputError`` with one paragraph; everything after that
@@ -143,12 +145,15 @@ def _analyse(
     if len(raw) > yamlsafe.MAX_BYTES:
         raise _too_big(source, len(raw))
     decoded = decode(raw, source) if isinstance(text, bytes) else text
+    collected = probs.Problems()
     try:
-        root = yamlsafe.compose(decoded)
+        root = yamlsafe.compose(decoded, collected)
     except yamlsafe.Rejected as rejected:
         return None, rejected.problems
-    collected = probs.Problems()
-    experiment = _build(fields.Reader(collected), root, environ)
+    said = {(p.path, p.line) for p in collected.sorted()}
+    schema = probs.Problems()
+    experiment = _build(fields.Reader(schema), root, environ)
+    collected.extend(p for p in schema.sorted() if (p.path, p.line) not in said)
     if experiment is None or collected:
         return None, collected.sorted()
     sha = hashlib.sha256(raw).hexdigest()

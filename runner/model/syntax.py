@@ -102,7 +102,8 @@ def matchers(text: str) -> str | None:
     if (long := _too_long(text)) is not None:
         return long
     if _MATCHERS_ONLY.fullmatch(text) is None:
-        return f"expected label matchers in braces such as {{app=\"checkout\"}}, found {_short(text)}"
+        example = '{app="checkout"}'
+        return f"expected label matchers in braces such as {example}, found {_short(text)}"
     return None
 
 

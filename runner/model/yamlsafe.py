@@ -43,7 +43,8 @@ _RESOLVER = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null")}
-_ALLOWED_TAGS = {*_SCALAR_TAGS, f"{_TAG}map", f"{_TAG}seq"}
+_SEQ_TAGS = {f"{_TAG}seq"}
+_MAP_TAGS = {f"{_TAG}map"}
 
 ScalarValue = str | int | float | bool | None
 
@@ -107,7 +108,8 @@ def _scalar(event: Any, line: int, path: str, problems: probs.Problems) -> Scala
         elif tag == f"{_TAG}float":
             constructed = _CONSTRUCTOR.construct_yaml_float(node)
     except (ValueError, KeyError):
-        problems.add(path, line, f"{value!r} is not a valid {show_tag(tag)} value", "yaml")
+        problems.add(path, line, f"{probs.short(value)} is not a valid {show_tag(tag)} value",
+                     "yaml")
     return Scalar(constructed, value, line)
 
 
@@ -159,15 +161,15 @@ class _Composer:
                 "Write the values out instead of repeating aliases.",
             )
 
-    def check_tag(self, event: Any, line: int, allowed: set[str]) -> None:
+    def check_tag(self, event: Any, line: int, allowed: set[str], what: str) -> None:
         tag = event.tag
         if tag is not None and tag != "!" and tag not in allowed:
             self.problems.add(
                 self.where(),
                 line,
-                f"YAML tag {show_tag(tag)!r} is not allowed: experiments are plain YAML "
-                "(no tags other than !!str, !!int, !!float, !!bool, !!null, !!map, !!seq); "
-                "remove the tag.",
+                f"YAML tag {probs.short(show_tag(tag))} is not allowed on {what}: experiments "
+                "are plain YAML (at most !!str, !!int, !!float, !!bool, !!null on a value, "
+                "!!seq on a list, !!map on a mapping); remove the tag",
                 "unsafe",
             )
 
@@ -182,7 +184,7 @@ class _Composer:
                     "put one experiment per file.",
                 )
         elif isinstance(event, yaml.ScalarEvent):
-            self.check_tag(event, line, _ALLOWED_TAGS)
+            self.check_tag(event, line, _SCALAR_TAGS, "a value")
             self.count(1, line)
             scalar = _scalar(event, line, self.where(), self.problems)
             self.anchor(event.anchor, scalar, 1)
@@ -190,7 +192,11 @@ class _Composer:
         elif isinstance(event, yaml.AliasEvent):
             self.alias(str(event.anchor), line)
         elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-            self.check_tag(event, line, _ALLOWED_TAGS)
+            sequence = isinstance(event, yaml.SequenceStartEvent)
+            if sequence:
+                self.check_tag(event, line, _SEQ_TAGS, "a list")
+            else:
+                self.check_tag(event, line, _MAP_TAGS, "a mapping")
             if len(self.stack) >= MAX_DEPTH:
                 self.stack.clear()  # the path to such depth says nothing useful
                 raise self.stop(
@@ -199,9 +205,7 @@ class _Composer:
                     "an experiment needs fewer than ten.",
                 )
             self.count(1, line)
-            node: Seq | Map = (
-                Seq([], line) if isinstance(event, yaml.SequenceStartEvent) else Map({}, line)
-            )
+            node: Seq | Map = Seq([], line) if sequence else Map({}, line)
             if event.anchor is not None:
                 self.open_anchors.add(event.anchor)
             self.stack.append(_Open(node, self.values - 1, event.anchor))
@@ -308,9 +312,13 @@ def _syntax_problem(error: yaml.YAMLError, text: str) -> probs.Problem:
     return probs.Problem("", None, f"YAML syntax error: {error}", "yaml")
 
 
-def compose(text: str) -> Node | None:
-    """The tree of ``text``; None for a file without a document. Raises ``Rejected``."""
-    problems = probs.Problems()
+def compose(text: str, problems: probs.Problems) -> Node | None:
+    """The tree of ``text``; None for a file without a document.
+
+    Problems that leave a complete tree (duplicate keys, tags, an undefined alias) are
+    added to ``problems`` so the schema can still be checked; the others (syntax, depth,
+    size, recursion, several documents) raise ``Rejected`` with everything found so far.
+    """
     composer = _Composer(problems)
     events: Iterator[Any] = yaml.parse(text, Loader=_Loader)
     try:
@@ -318,8 +326,7 @@ def compose(text: str) -> Node | None:
             composer.feed(event)
     except yaml.YAMLError as error:
         problems.extend([_syntax_problem(error, text)])
-    if problems:
-        raise Rejected(problems.sorted())
+        raise Rejected(problems.sorted()) from None
     return composer.root
 
 

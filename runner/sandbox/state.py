@@ -77,8 +77,8 @@ def load_state(state_dir: Path | str) -> SandboxState:
     except FileNotFoundError:
         raise errors.PlatformError(
             f"No sandbox runs in {Path(state_dir)} (no {STATE_FILE} there). "
-            "Start one with `gameday sandbox up`, or point to it with --sandbox or "
-            f"${ENV_DIR}."
+            "Start one with `gameday sandbox up`, or point to the one that runs with "
+            f"--sandbox (--dir for `gameday sandbox`) or ${ENV_DIR}."
         ) from None
     except OSError as exc:
         raise errors.PlatformError(f"Cannot read the sandbox state {path}: {exc}.") from exc

@@ -37,7 +37,6 @@ PODS = kmock.resource("", "v1", "pods")
 DEPLOYMENTS = kmock.resource("apps", "v1", "deployments")
 REPLICASETS = kmock.resource("apps", "v1", "replicasets")
 STATEFULSETS = kmock.resource("apps", "v1", "statefulsets")
-NAMESPACES = kmock.resource("", "v1", "namespaces")
 NETWORKCHAOS = kmock.resource("chaos-mesh.org", "v1alpha1", "networkchaos")
 SSAR = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
 
@@ -104,6 +103,7 @@ class EmulatedCluster:
         self.crd_installed = crd_installed
         self.controller = controller
         self.denied: set[tuple[str, str, str]] = set()  # (verb, group, resource)
+        self.namespaces: dict[str, dict[str, str]] = {}  # name -> labels
         self.dirty = True
         self.url = ""
         self._emu: _Emulator | None = None
@@ -146,11 +146,14 @@ class EmulatedCluster:
                 kind="Deployment", namespaced=True)
             emu.resources["apps/v1/statefulsets"] = kmock.ResourceInfo(
                 kind="StatefulSet", namespaced=True)
-            emu.resources["chaos-mesh.org/v1alpha1/networkchaos"] = kmock.ResourceInfo(
-                kind="NetworkChaos", namespaced=True, singular="networkchaos",
-                verbs={"get", "list", "create", "delete", "patch", "watch"})
+            if self.crd_installed:
+                emu.resources["chaos-mesh.org/v1alpha1/networkchaos"] = kmock.ResourceInfo(
+                    kind="NetworkChaos", namespaced=True, singular="networkchaos",
+                    verbs={"get", "list", "create", "delete", "patch", "watch"})
             emu[kmock.action.LIST, kmock.FnCriteria(_is_collection)] << self._list
             emu[kmock.method.POST, SSAR] << self._review
+            emu[kmock.method.GET, re.compile(r"^/api/v1/namespaces/[^/]+$")] << self._namespace
+            emu["get /version/"] << emu._serve_server_version  # the client adds the slash
             task = asyncio.create_task(self._control_loop())
             self._ready.set()
             try:
@@ -177,6 +180,14 @@ class EmulatedCluster:
                 if _selector_matches(selector, (item.get("metadata") or {}).get("labels") or {})
             ]
         return payload
+
+    async def _namespace(self, request: Any) -> Any:
+        """kmock reads ``/api/v1/namespaces/NAME`` as a namespace scope, not an object."""
+        name = str(request.url.path).rsplit("/", 1)[1]
+        if name not in self.namespaces:
+            raise kmock.KubernetesObjectNotFoundError()
+        return {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": name, "labels": dict(self.namespaces[name])}}
 
     async def _review(self, request: Any) -> Any:
         body = dict(request.data or {})

@@ -7,7 +7,11 @@ After changing the exporter a test polls Prometheus until the new value is visib
 
 from __future__ import annotations
 
+import http.server
+import json
+import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 from runner import errors, ports
@@ -229,3 +233,57 @@ def test_an_unreachable_prometheus_is_a_clear_and_bounded_failure() -> None:
     assert src.sample([ratio("x")]) == {"errors": None}
     assert url in src.last_errors["errors"]
     src.close()
+
+
+def test_a_total_that_appears_after_the_first_call_primes_then_without_counting_history(
+    prometheus: PrometheusHandle, source: adapter.PrometheusSource, series_id: str
+) -> None:
+    probe, total = ratio(series_id), f'sum(req_total{{test="{series_id}"}})'
+    assert source.sample([probe]) == {"errors": None}
+    prometheus.exporter.set_counter("req_total", ok(series_id), 500)
+    prometheus.wait_for_value(total, 500)
+    assert source.sample([probe]) == {"errors": None}  # primes now: 500 is history
+    prometheus.exporter.inc_counter("req_total", ok(series_id), 2)
+    prometheus.wait_for_value(total, 502)
+    assert source.sample([probe]) == {"errors": ports.Counts(2, 0)}
+
+
+class FlakyPrometheus(http.server.BaseHTTPRequestHandler):
+    """Answers 503 to the first two queries, then an instant vector; counts requests."""
+
+    calls: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.calls.append(self.path)
+        if len(self.calls) <= 2:
+            body, status = b"overloaded", 503
+        else:
+            body, status = json.dumps({"status": "success", "data": {
+                "resultType": "vector", "result": [{"metric": {}, "value": [1.0, "42"]}],
+            }}).encode(), 200
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_transient_5xx_answers_are_retried_a_bounded_number_of_times() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FlakyPrometheus)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    naps: list[float] = []
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        src = adapter.PrometheusSource(model.PrometheusConfig(url=url), 1.0, sleep=naps.append)
+        gauge = model.GaugeProbe(name="g", query="answer")
+        assert src.sample([gauge]) == {"g": ports.Value(42.0)}
+        assert len(FlakyPrometheus.calls) == 3
+        assert len(naps) == 2
+        src.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
