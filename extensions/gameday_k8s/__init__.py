@@ -13,7 +13,7 @@ crash (``gameday revert``) or from a plain ``chaos run``. Importing this package
 not import the kubernetes client; the activities do, when they run.
 """
 
-# ruff: noqa: PLC0415 - kubernetes is imported inside functions: importing us stays cheap
+
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ no request timeout. The UID precondition means a StatefulSet pod recreated under
 same name is never killed twice by a retry.
 """
 
-# ruff: noqa: PLC0415 - kubernetes is imported inside functions: importing us stays cheap
+
 
 from __future__ import annotations
 

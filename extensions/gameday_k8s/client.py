@@ -16,7 +16,7 @@ Decisions:
   (e.g. while validating an experiment) costs nothing.
 """
 
-# ruff: noqa: PLC0415 - kubernetes is imported inside functions: importing us stays cheap
+
 
 from __future__ import annotations
 

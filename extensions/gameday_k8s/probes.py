@@ -5,7 +5,7 @@ actions do. ``ready_replicas`` is the same reading the runner's ``ready_replicas
 guardrail makes, so a plain Chaos Toolkit experiment can use it as a probe.
 """
 
-# ruff: noqa: PLC0415 - kubernetes is imported inside functions: importing us stays cheap
+
 
 from __future__ import annotations
 

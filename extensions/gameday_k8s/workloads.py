@@ -7,7 +7,7 @@ need names, labels, phase, conditions and owners. Large lists are paged (``limit
 ``continue``) like kubectl does, so a big namespace never arrives as one response.
 """
 
-# ruff: noqa: PLC0415 - kubernetes is imported inside functions: importing us stays cheap
+
 
 from __future__ import annotations
 

@@ -54,7 +54,6 @@ def resolve_prometheus(exp: model.Experiment, options: Options) -> model.Prometh
     if config.url != model.SANDBOX_PROMETHEUS:
         return config
     from runner.sandbox import manager
-
     from runner.sandbox import state as sandbox_state
 
     loaded = manager.load_state(sandbox_dir(options))

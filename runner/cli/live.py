@@ -83,7 +83,8 @@ def _tick_line(event: Mapping[str, Any]) -> str:
             st = by_probe.get(name, {})
             evidence = ""
             if "log_e" in st:
-                evidence = f" E={math.exp(min(st['log_e'], 700)):.3g} p={_fmt_prob(st.get('p_value'))}"
+                e_value = math.exp(min(st["log_e"], 700))
+                evidence = f" E={e_value:.3g} p={_fmt_prob(st.get('p_value'))}"
             parts.append(f"{name}: {e:g}/{n:g}={ratio:.2%}{evidence}")
     if stats and stats.get("reject"):
         parts.append("REJECT")

@@ -169,7 +169,6 @@ def sandbox() -> None:
 def sandbox_up(state_dir: Path | None, replicas: int, rps: float) -> None:
     """Start the demo service, supervisor, proxy, traffic and Prometheus."""
     from runner.sandbox import manager
-
     from runner.sandbox import state as sandbox_state
 
     target = state_dir or manager.default_dir()
@@ -249,7 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("gameday: interrupted.", err=True)
         sys.exit(int(ExitCode.RUNNER_ERROR))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("GAMEDAY_DEBUG"):
             traceback.print_exc()
         click.echo(f"gameday: unexpected error: {type(exc).__name__}: {exc}. This is a bug in "

@@ -36,7 +36,8 @@ def show(exp: model.Experiment, options: compose.Options) -> None:
     br = exp.blast_radius
     click.echo(f"blast radius: max_pods={br.max_pods} max_fraction={br.max_fraction} "
                f"namespaces={list(br.namespaces) or '-'}")
-    click.echo(f"steady state: alpha={exp.steady_state.alpha} baseline={exp.steady_state.baseline:g} s "
+    steady = exp.steady_state
+    click.echo(f"steady state: alpha={steady.alpha} baseline={steady.baseline:g} s "
                f"tick={exp.prometheus.tick:g} s window={exp.duration:g} s")
     for probe in exp.steady_state.probes:
         click.echo("  - " + _probe_line(probe, exp.prometheus.tick))

@@ -23,7 +23,8 @@ def stat_specs(steady: model.SteadyState) -> list[stats.ProbeSpec]:
         if isinstance(probe, model.RatioProbe):
             specs.append(stats.ProbeSpec(probe.name, probe.max, probe.weight, probe.mode))
         else:
-            specs.append(stats.ProbeSpec(probe.name, 1.0 - probe.quantile, probe.weight, probe.mode))
+            p0 = 1.0 - probe.quantile
+            specs.append(stats.ProbeSpec(probe.name, p0, probe.weight, probe.mode))
     return specs
 
 

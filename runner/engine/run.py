@@ -208,10 +208,10 @@ class Run:
         warnings = list(self.p.metrics.warnings(prom)) if prom else []
         problems += self.p.platform.preflight(self.exp)
         for probe in steady.probes:
-            if isinstance(probe, model.ReadyReplicasProbe) and not problems:
-                if self.p.platform.ready_replicas(probe) is None:
-                    problems.append(f"probe {probe.name!r}: cannot read the ready replicas "
-                                    f"of {probe.kind} {probe.workload!r}")
+            if (isinstance(probe, model.ReadyReplicasProbe) and not problems
+                    and self.p.platform.ready_replicas(probe) is None):
+                problems.append(f"probe {probe.name!r}: cannot read the ready replicas "
+                                f"of {probe.kind} {probe.workload!r}")
         planned: list[ports.PlannedFault] = []
         if not problems:
             planned = self.p.platform.plan(self.exp, self.run_id, self.seed)
@@ -288,7 +288,7 @@ class Run:
             started = self.p.clock.monotonic()
             try:
                 result = self.p.activities.run(fault.action)
-            except Exception as exc:  # noqa: BLE001 - classified below, then reverted
+            except Exception as exc:
                 message = exc.message if isinstance(exc, errors.GamedayError) else repr(exc)
                 self._log(events.FAULT_RESULT, fault=fault.index, name=fault.name, ok=False,
                           seconds=round(self.p.clock.monotonic() - started, 6), error=message)

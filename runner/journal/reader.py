@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import errors
-from runner.journal import events
+from runner.journal import events as ev
 
 MAX_JOURNAL_BYTES = 512 * 1024 * 1024
 
@@ -25,17 +25,17 @@ class Journal:
     """A journal as read: its events, and whether a torn last line was ignored."""
 
     path: Path
-    events: tuple[events.Event, ...]
+    events: tuple[ev.Event, ...]
     torn_tail: bool
     hashes: tuple[str, ...]  # sha256 of each event's line, same order
 
-    def of_type(self, type_: str) -> list[events.Event]:
+    def of_type(self, type_: str) -> list[ev.Event]:
         return [e for e in self.events if e.get("type") == type_]
 
-    def first(self, type_: str) -> events.Event | None:
+    def first(self, type_: str) -> ev.Event | None:
         return next((e for e in self.events if e.get("type") == type_), None)
 
-    def last(self, type_: str) -> events.Event | None:
+    def last(self, type_: str) -> ev.Event | None:
         return next((e for e in reversed(self.events) if e.get("type") == type_), None)
 
 
@@ -65,7 +65,7 @@ def read(path: Path | str) -> Journal:
     lines = data.split(b"\n")
     if torn or lines[-1] == b"":
         lines = lines[:-1]
-    parsed: list[events.Event] = []
+    parsed: list[ev.Event] = []
     hashes: list[str] = []
     for number, line in enumerate(lines, start=1):
         try:
@@ -85,7 +85,7 @@ def read(path: Path | str) -> Journal:
 def verify(journal: Journal) -> list[str]:
     """Sentences describing breaks in the sequence or hash chain; empty if intact."""
     problems: list[str] = []
-    prev = events.GENESIS
+    prev = ev.GENESIS
     for index, event in enumerate(journal.events):
         expected_seq = index
         if event.get("seq") != expected_seq:
@@ -98,6 +98,6 @@ def verify(journal: Journal) -> list[str]:
     return problems
 
 
-def payload(event: events.Event) -> dict[str, Any]:
+def payload(event: ev.Event) -> dict[str, Any]:
     """The event without its envelope fields."""
     return {k: v for k, v in event.items() if k not in {"seq", "ts", "time", "type", "prev"}}

@@ -107,7 +107,7 @@ def _scalar(event: Any, line: int, path: str, problems: probs.Problems) -> Scala
             constructed = _CONSTRUCTOR.construct_yaml_int(node)
         elif tag == f"{_TAG}float":
             constructed = _CONSTRUCTOR.construct_yaml_float(node)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError):  # pyyaml on odd text
         problems.add(path, line, f"{probs.short(value)} is not a valid {show_tag(tag)} value",
                      "yaml")
     return Scalar(constructed, value, line)

@@ -36,7 +36,7 @@ def render(facts: summary.Facts) -> str:
         f"- run id: `{facts.run_id}`", f"- owner: {facts.owner or '-'}",
         f"- experiment: `{facts.source}` (sha256 `{(facts.sha256 or '')[:16]}`)",
         f"- journal: `{facts.path}`",
-        f"- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(facts.versions.items())),
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(facts.versions.items())),
         f"- journal integrity: {'intact' if not facts.integrity else 'BROKEN'}"
         + (" (a torn last line was ignored)" if facts.torn_tail else ""), "",
     ]

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from runner.journal import reader, recovery
-
 from tests.e2e.conftest import ROOT, active_latency, gameday, ready, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.prometheus]

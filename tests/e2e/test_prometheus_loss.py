@@ -12,7 +12,6 @@ import pytest
 from runner.errors import ExitCode
 from runner.journal import reader, recovery
 from runner.sandbox import manager
-
 from tests.e2e.conftest import Running, active_latency, write_experiment
 
 pytestmark = [pytest.mark.slow, pytest.mark.prometheus]

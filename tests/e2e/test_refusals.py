@@ -8,7 +8,6 @@ import pytest
 
 from runner.errors import ExitCode
 from runner.sandbox import net
-
 from tests.e2e.conftest import active_latency, gameday, ready, write_experiment
 
 CORPUS = Path(__file__).resolve().parents[1] / "model" / "corpus"

@@ -10,7 +10,6 @@ import pytest
 
 from runner.errors import ExitCode
 from runner.journal import reader, recovery
-
 from tests.e2e.conftest import (
     Running,
     active_latency,

@@ -8,7 +8,6 @@ from runner import ports
 from runner.errors import ExitCode
 from runner.journal import reader, recovery
 from runner.model import experiment as model
-
 from tests.engine.conftest import Harness, healthy, make_experiment
 
 
@@ -129,8 +128,8 @@ def test_a_transient_revert_failure_is_retried(harness: Callable[..., Harness]) 
     h = harness(failures={"revert-0": 2})
     outcome = h.run()
     assert outcome.exit_code == ExitCode.HELD
-    result = [e for e in reader.read(h.journal_path).of_type("revert-result")
-              if e["fault"] == 0][0]
+    result = next(e for e in reader.read(h.journal_path).of_type("revert-result")
+                  if e["fault"] == 0)
     assert result["ok"] is True and result["attempts"] == 3
 
 

@@ -108,5 +108,5 @@ def test_pending_reverts_are_intents_without_a_successful_revert(tmp_path: Path)
 
 
 def test_reading_a_missing_journal_says_where_journals_live(tmp_path: Path) -> None:
-    with pytest.raises(errors.InputError, match="reports/<run-id>/journal.jsonl"):
+    with pytest.raises(errors.InputError, match=r"reports/<run-id>/journal\.jsonl"):
         reader.read(tmp_path / "nope.jsonl")

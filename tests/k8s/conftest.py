@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gameday_k8s import client as kclient
 
+from gameday_k8s import client as kclient
 from tests.k8s.emulator import EmulatedCluster
 
 

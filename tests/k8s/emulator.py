@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import kmock
 import yaml
@@ -172,7 +172,7 @@ class EmulatedCluster:
         if request.resource == NETWORKCHAOS and not self.crd_installed:
             raise kmock.KubernetesResourceNotFoundError()
         assert self._emu is not None
-        payload = await self._emu._serve_list(request)
+        payload = cast(dict[str, Any], await self._emu._serve_list(request))
         selector = request.params.get("labelSelector")
         if selector:
             payload["items"] = [

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from gameday_k8s import client as kclient
 from kubernetes import client as k8s
 from kubernetes import utils
 
+from gameday_k8s import client as kclient
 from runner.adapters.k8s import safety
 from runner.cli import k8s as cli
 from runner.model import loader
@@ -109,7 +109,7 @@ def test_the_manifests_apply_to_the_api_server(shop: EmulatedCluster, kubeconfig
     _code, docs, _err = manifests(str(POD_KILL))
     api = kclient.api_client(kubeconfig, None)
     for doc in docs:
-        utils.create_from_dict(api, doc)
+        utils.create_from_dict(api, doc)  # type: ignore[no-untyped-call]
     core, batch = k8s.CoreV1Api(api), k8s.BatchV1Api(api)
     cm = kclient.call("read", core.read_namespaced_config_map, "gameday-k8s-pod-kill",
                       "shop-staging")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from gameday_k8s import chaosmesh
 
 DNS_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

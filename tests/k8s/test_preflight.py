@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gameday_k8s import chaosmesh
 
+from gameday_k8s import chaosmesh
 from runner.adapters.k8s import platform, safety
 from tests.k8s import builders
 from tests.k8s.emulator import NETWORKCHAOS, EmulatedCluster

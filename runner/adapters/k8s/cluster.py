@@ -7,7 +7,7 @@ so the engine and the CLI never see a kubernetes exception. The kubernetes packa
 imported inside methods only.
 """
 
-# ruff: noqa: PLC0415 - kubernetes is imported inside functions: importing us stays cheap
+
 
 from __future__ import annotations
 

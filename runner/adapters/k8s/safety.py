@@ -13,7 +13,7 @@ the experiment field a user must change. Decisions:
   Role (``gameday k8s manifests``) is generated from the very same list.
 """
 
-# ruff: noqa: PLC0415 - kubernetes is imported inside functions: importing us stays cheap
+
 
 from __future__ import annotations
 
