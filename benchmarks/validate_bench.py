@@ -40,18 +40,25 @@ def main() -> None:
                "experiments/local-latency-p99.yaml"]
     chaos = [shutil.which("chaos") or "chaos", "--no-version-check", "--no-log-file",
              "validate", "benchmarks/data/ctk-latency.json"]
+    bare = [sys.executable, "-c", "pass"]
     ours: list[float] = []
     theirs: list[float] = []
+    interp: list[float] = []
     for _ in range(args.runs):
         ours.append(_time(gameday))
         theirs.append(_time(chaos))
-    g, c = statistics.median(ours), statistics.median(theirs)
+        interp.append(_time(bare))
+    g, c, p = statistics.median(ours), statistics.median(theirs), statistics.median(interp)
     print(f"## validate start-up ({args.runs} alternating runs each, median wall time)\n")
     print("| command | median | min |\n|---|---|---|")
     print(f"| gameday validate | {g * 1000:.0f} ms | {min(ours) * 1000:.0f} ms |")
     print(f"| chaos validate (baseline) | {c * 1000:.0f} ms | {min(theirs) * 1000:.0f} ms |")
-    print(f"\nratio chaos/gameday: {c / g:.1f}x faster")
-    print(f"target >= 5x: {'PASS' if c / g >= 5 else 'FAIL'}")
+    print(f"| python -c pass (the interpreter alone) | {p * 1000:.0f} ms | "
+          f"{min(interp) * 1000:.0f} ms |")
+    print(f"\nratio chaos/gameday, wall time: {c / g:.1f}x")
+    net = (c - p) / max(g - p, 1e-3)
+    print(f"ratio chaos/gameday, net of the interpreter's own start-up: {net:.1f}x")
+    print(f"target >= 5x (wall time): {'PASS' if c / g >= 5 else 'FAIL'}")
     k8s = ROOT / "experiments" / "k8s-latency.yaml"
     if k8s.exists():
         probe = ("import sys; from runner.model import loader; loader.load(sys.argv[1]); "

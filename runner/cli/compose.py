@@ -12,7 +12,6 @@ import dataclasses
 import datetime
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,7 +36,7 @@ class Options:
 def new_run_id(title: str) -> str:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:32] or "run"
-    return f"{stamp}-{slug}-{secrets.token_hex(2)}"
+    return f"{stamp}-{slug}-{os.urandom(2).hex()}"
 
 
 def sandbox_dir(options: Options) -> Path:

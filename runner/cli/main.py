@@ -47,20 +47,9 @@ def cli() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
     """Check experiment files; report every problem at once; run nothing."""
-    from runner.model import loader
+    from runner.cli import validating
 
-    bad = 0
-    for path in files:
-        problems = loader.check(path)
-        if problems:
-            bad += 1
-            click.echo(f"{path}: {len(problems)} problem(s):", err=True)
-            for problem in problems:
-                click.echo(f"  - {problem}", err=True)
-        else:
-            click.echo(f"{path}: ok")
-    if bad:
-        raise SystemExit(int(ExitCode.INVALID))
+    raise SystemExit(validating.validate_files(list(files)))
 
 
 @cli.command()
@@ -232,8 +221,9 @@ _add_k8s()
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
+    args = sys.argv[1:] if argv is None else argv
     try:
-        cli.main(args=argv, prog_name="gameday", standalone_mode=False)
+        cli.main(args=args, prog_name="gameday", standalone_mode=False)
     except errors.GamedayError as exc:
         click.echo(f"gameday: {exc.message}", err=True)
         sys.exit(int(exc.exit_code))

@@ -14,7 +14,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from runner.model import fields
+from runner.model import fields, yamlsafe
 from runner.model import problems as probs
 from runner.model.yamlsafe import Map, Node, Scalar
 
@@ -63,7 +63,7 @@ def activity(read: fields.Reader, node: Node, path: str) -> dict[str, Any] | Non
             is not None and ok
     if provider is None or not ok:
         return None
-    data: dict[str, Any] = dict(read.plain(node))  # type: ignore[call-overload]
+    data: dict[str, Any] = yamlsafe.plain(node)
     data["type"] = "action"
     data["name"] = name or provider
     return data

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from runner.model import durations, yamlsafe
+from runner.model import durations
 from runner.model import problems as probs
 from runner.model.yamlsafe import Map, Node, Scalar, Seq
 
@@ -190,9 +190,6 @@ class Reader:
             if text is not None:
                 result[key] = text
         return result if len(result) == len(node.entries) else None
-
-    def plain(self, node: Node) -> object:
-        return yamlsafe.plain(node)
 
 
 def _within(

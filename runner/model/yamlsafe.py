@@ -25,6 +25,7 @@ plain data is always JSON-able. Timestamps stay strings.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -331,9 +332,13 @@ def compose(text: str, problems: probs.Problems) -> Node | None:
 
 
 def plain(node: Node) -> Any:
-    """The node as plain JSON-able data (dicts, lists, scalars); bounded by MAX_VALUES."""
+    """The node as strict-JSON data (dicts, lists, scalars); bounded by MAX_VALUES.
+
+    Infinities and NaN (``.inf``, ``.nan``) are not JSON, so they stay as their text.
+    """
     if isinstance(node, Scalar):
-        return node.value
+        value = node.value
+        return node.text if isinstance(value, float) and not math.isfinite(value) else value
     if isinstance(node, Seq):
         return [plain(item) for item in node.items]
     return {key: plain(value) for key, (_line, value) in node.entries.items()}

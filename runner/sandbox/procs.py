@@ -13,6 +13,7 @@ Decisions:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -58,6 +59,13 @@ def _reap(pid: int) -> None:
     child = _children.get(pid)
     if child is not None and child.poll() is not None:
         del _children[pid]
+
+
+@atexit.register
+def _reap_all() -> None:
+    """Reap children that exited unnoticed, while the interpreter can still do it."""
+    for pid in list(_children):
+        _reap(pid)
 
 
 def _cmdline(pid: int) -> str | None:
@@ -129,6 +137,7 @@ def stop_group(pgid: int, marker: str, *, timeout: float = 5.0) -> bool:
         while time.monotonic() < deadline:
             _reap(pgid)
             if not group_members(pgid, marker):
+                _reap(pgid)  # it may have become a zombie just now
                 return True
             time.sleep(0.05)
         if signum is not None:

@@ -33,8 +33,9 @@ def guardrail_step(
 ) -> tuple[GuardrailState, bool]:
     """One tick; returns the new state and whether the guardrail fires on this tick.
 
-    Fires on every tick whose streak has reached ``k``; ``fired`` in the state is sticky
-    so a journal replay shows the guardrail fired at least once.
+    Fires on every tick whose streak has reached ``k`` (also on a gap right after, since a
+    gap keeps the streak); ``fired`` in the state is sticky so a journal replay shows the
+    guardrail fired at least once.
     """
     if k < 1:
         raise ValueError(f"a guardrail needs k >= 1 consecutive ticks, got {k}")

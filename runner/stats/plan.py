@@ -15,6 +15,8 @@ Decisions:
   sentences (the engine refuses to inject, exit 3). Guardrails are the engine's part.
 - Fast mode is granted per probe only when the baseline passes negbin's checks;
   otherwise the default test runs and the reason is kept in the plan and the warnings.
+- The power check of probe j uses w_j·α_test: the level at which that probe alone makes
+  the weighted average reject, so a light probe is honestly reported as slow.
 - The plan is a value: ``to_dict``/``from_dict`` round-trip it through the journal.
 """
 

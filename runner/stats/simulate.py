@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from typing import Literal
 
 import numpy as np
@@ -136,7 +137,9 @@ def first_crossing(paths: npt.ArrayLike, threshold: float) -> IntArray:
 def n_ref(b: Batch) -> FloatArray:
     """Median baseline traffic per run (ticks without traffic ignored), shape (runs, 1)."""
     masked = np.where(b.n_base > 0, b.n_base, np.nan)
-    med = np.nanmedian(masked, axis=-1, keepdims=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a run without traffic: NaN → 0
+        med = np.nanmedian(masked, axis=-1, keepdims=True)
     return np.asarray(np.nan_to_num(med, nan=0.0), dtype=np.float64)
 
 

@@ -79,7 +79,10 @@ def _is_collection(request: Any) -> bool:
     return bool(request.resource is not None and request.resource.plural)
 
 
-class _Emulator(kmock.KubernetesEmulator):  # type: ignore[misc]
+_ONLY_COLLECTIONS = kmock.FnCriteria(_is_collection)  # type: ignore[attr-defined]
+
+
+class _Emulator(kmock.KubernetesEmulator):
     """kmock's emulator with two requests short-circuited before its object store."""
 
     harness: EmulatedCluster
@@ -150,7 +153,7 @@ class EmulatedCluster:
                 emu.resources["chaos-mesh.org/v1alpha1/networkchaos"] = kmock.ResourceInfo(
                     kind="NetworkChaos", namespaced=True, singular="networkchaos",
                     verbs={"get", "list", "create", "delete", "patch", "watch"})
-            emu[kmock.action.LIST, kmock.FnCriteria(_is_collection)] << self._list
+            emu[kmock.action.LIST, _ONLY_COLLECTIONS] << self._list
             emu[kmock.method.POST, SSAR] << self._review
             emu[kmock.method.GET, re.compile(r"^/api/v1/namespaces/[^/]+$")] << self._namespace
             emu["get /version/"] << emu._serve_server_version  # the client adds the slash

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from runner.model import loader
 
 HERE = Path(__file__).parent

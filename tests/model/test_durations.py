@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from runner import errors
 from runner.model import durations, loader
 

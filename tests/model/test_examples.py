@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from runner.model import loader
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"

@@ -11,9 +11,9 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from runner import errors
 from runner.model import loader, yamlsafe
-
 from tests.model.conftest import CORPUS, ENV
 
 # file -> [(path, line, kind, a fragment of the message)], in file order.

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from runner import errors
 from runner.model import experiment as model
 from runner.model import loader
-
 from tests.model.conftest import ENV, VALID
 
 FULL = model.Experiment(

@@ -7,8 +7,8 @@ problems reported are the ones the case is about.
 from __future__ import annotations
 
 import pytest
-from runner.model import loader
 
+from runner.model import loader
 from tests.model.conftest import problems_of
 
 PROBES = """\

@@ -48,7 +48,8 @@ def test_fastest_possible_abort_is_really_reached_on_a_steady_violation() -> Non
     n = np.full(20, 10_000.0)
     paths = betting.log_e_paths(n, n * psi * p0, p0)
     first = int(np.argmax(paths >= math.log(20.0))) + 1
-    assert first <= betting.t_min(psi, 0.05)
+    bound = betting.t_min(psi, 0.05)
+    assert bound is not None and first <= bound
     assert paths[first - 2] < math.log(20.0)
 
 

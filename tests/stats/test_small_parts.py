@@ -95,7 +95,7 @@ def test_averaging_never_rejects_later_than_bonferroni() -> None:
     weights = (0.5, 0.3, 0.2)
     for _ in range(2000):
         logs = list(rng.normal(1.0, 3.0, size=3))
-        bonferroni = any(x >= math.log(1 / (w * alpha)) for x, w in zip(logs, weights))
+        bonferroni = any(x >= math.log(1 / (w * alpha)) for x, w in zip(logs, weights, strict=True))
         average = combine.log_weighted_sum(logs, weights) >= math.log(1 / alpha)
         assert average or not bonferroni
 

@@ -31,6 +31,7 @@ JournalVolume = Literal["pvc", "emptydir"]
 DEFAULT_IMAGE = "gameday-runner:0.1.0"
 EXPERIMENT_DIR = "/etc/gameday"
 WORK_DIR = "/var/lib/gameday"
+POD_TMP = "/tmp"  # noqa: S108 - inside the container, on its own emptyDir volume
 _CRON = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(\S+\s+){4}\S+)$")
 
 Manifest = dict[str, Any]
@@ -133,12 +134,12 @@ def _job_spec(experiment: model.Experiment, image: str, account: str,
         "args": ["run", f"{EXPERIMENT_DIR}/experiment.yaml",
                  "--journal-dir", f"{WORK_DIR}/journal"],
         "workingDir": WORK_DIR,
-        "env": [{"name": "MPLCONFIGDIR", "value": "/tmp/matplotlib"},
-                {"name": "HOME", "value": "/tmp"}],
+        "env": [{"name": "MPLCONFIGDIR", "value": f"{POD_TMP}/matplotlib"},
+                {"name": "HOME", "value": POD_TMP}],
         "volumeMounts": [
             {"name": "experiment", "mountPath": EXPERIMENT_DIR, "readOnly": True},
             {"name": "work", "mountPath": WORK_DIR},
-            {"name": "tmp", "mountPath": "/tmp"},
+            {"name": "tmp", "mountPath": POD_TMP},
         ],
         "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
                       "limits": {"memory": "1Gi"}},
