@@ -41,14 +41,20 @@ def kill_replicas(sandbox: str, replicas: list[str] | None = None, count: int | 
         raise ActivityFailed(exc.message) from exc
 
 
-def restore_replicas(sandbox: str, timeout: float = 10.0) -> int:
-    """Wait until every replica is ready again (the revert of a kill); the ready count.
+def restore_replicas(sandbox: str, timeout: float = 10.0, wait_ready: bool = False) -> int:
+    """Undo a kill: start every replica that is down now, without the restart delay.
 
-    The supervisor restarts killed replicas by itself; this waits for that, at most
-    ``timeout`` seconds, and fails if they are not all back by then.
+    Idempotent: replicas already running are left alone. With ``wait_ready``, also wait
+    (at most ``timeout`` seconds) until every replica answers its health check; without
+    it, readiness is left to the run's recovery watch and guardrails, so the revert itself
+    takes milliseconds. Returns the number of replicas running.
     """
     try:
         st = state.load_state(sandbox)
+        seen = client.replicas(st)
+        running = [client.start(st, r["name"]) if r["pid"] is None else r for r in seen]
+        if not wait_ready:
+            return sum(1 for r in running if r["pid"] is not None)
         deadline = time.monotonic() + timeout
         while True:
             seen = client.replicas(st)
@@ -60,6 +66,9 @@ def restore_replicas(sandbox: str, timeout: float = 10.0) -> int:
                 raise errors.PlatformError(
                     f"Replicas {missing} are not ready {timeout:g} s after the restore began; "
                     f"read their logs in {st['dir']}.")
+            for r in seen:
+                if r["pid"] is None:
+                    client.start(st, r["name"])
             time.sleep(0.1)
     except errors.GamedayError as exc:
         raise ActivityFailed(exc.message) from exc

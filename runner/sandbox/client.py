@@ -56,6 +56,13 @@ def kill(st: state.SandboxState, name: str) -> bool:
     return bool(cast(dict[str, object], answer).get("killed"))
 
 
+def start(st: state.SandboxState, name: str) -> supervisor.ReplicaInfo:
+    """Start replica ``name`` now if it is down (no restart delay); idempotent."""
+    quoted = urllib.parse.quote(name, safe="")
+    answer = _call("POST", f"{state.url_of(st, state.SUPERVISOR)}/replicas/{quoted}/start", {})
+    return cast(supervisor.ReplicaInfo, cast(dict[str, object], answer)["replica"])
+
+
 def add_latency(st: state.SandboxState, injection_id: str | None, delay: float, jitter: float,
                 ttl: float) -> latency.InjectionInfo:
     """Add (or replace) an injection on the proxy; it expires by itself after ``ttl`` s."""

@@ -38,6 +38,7 @@ from runner.sandbox import exposition, httpbase
 
 POLL_INTERVAL = 0.1
 _KILL_PATH = re.compile(r"^/replicas/([A-Za-z0-9_.-]+)/kill$")
+_START_PATH = re.compile(r"^/replicas/([A-Za-z0-9_.-]+)/start$")
 
 
 class ReplicaInfo(TypedDict):
@@ -150,6 +151,24 @@ class Supervisor:
                 proc.wait(timeout=2.0)
         return info
 
+    def start(self, name: str) -> ReplicaInfo | None:
+        """Start replica ``name`` now if it is down (the revert of a kill); idempotent.
+
+        None when there is no such replica. A running replica is left alone.
+        """
+        with self.lock:
+            slot = self.slots.get(name)
+            if slot is None:
+                return None
+            if slot.proc is not None and slot.proc.poll() is not None:
+                slot.proc = None  # died; the poll loop has not noticed yet
+            if slot.proc is None and not self.stopping.is_set():
+                if slot.started:
+                    slot.restarts += 1
+                    self.restarts_total.inc()
+                self._spawn(slot)
+            return slot.info()
+
     def stop_all(self, timeout: float = 3.0) -> None:
         self.stopping.set()
         with self.lock:
@@ -190,15 +209,24 @@ class ControlHandler(httpbase.Handler):
 
     def do_POST(self) -> None:
         self.read_body()
-        match = _KILL_PATH.match(self.path.split("?", 1)[0])
-        if match is None:
-            self.send_json(404, {"error": f"no such path {self.path}"})
+        path = self.path.split("?", 1)[0]
+        match = _KILL_PATH.match(path)
+        if match is not None:
+            info = self.supervisor.kill(match.group(1))
+            if info is None:
+                self.send_json(404, {"error": f"no replica named {match.group(1)}"})
+            else:
+                self.send_json(200, {"killed": info["pid"] is not None, "replica": info})
             return
-        info = self.supervisor.kill(match.group(1))
-        if info is None:
-            self.send_json(404, {"error": f"no replica named {match.group(1)}"})
-        else:
-            self.send_json(200, {"killed": info["pid"] is not None, "replica": info})
+        match = _START_PATH.match(path)
+        if match is not None:
+            info = self.supervisor.start(match.group(1))
+            if info is None:
+                self.send_json(404, {"error": f"no replica named {match.group(1)}"})
+            else:
+                self.send_json(200, {"replica": info})
+            return
+        self.send_json(404, {"error": f"no such path {self.path}"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,7 +46,7 @@ def test_a_plain_chaos_run_kills_a_replica_adds_latency_and_rolls_back(
                       sandbox=sandbox, delay=0.01, ttl=30.0, injection_id="chaos-run"),
             _activity("probe", "latency-live", "probes", "active_latency", sandbox=sandbox),
             _activity("action", "wait-for-replicas", "actions", "restore_replicas",
-                      sandbox=sandbox, timeout=10.0),
+                      sandbox=sandbox, timeout=10.0, wait_ready=True),
         ],
         "rollbacks": [
             _activity("action", "remove-latency", "actions", "remove_latency",
