@@ -7,8 +7,9 @@ threshold or at the next Prometheus default bucket; traffic 1/10/100/1000 req/s.
 
 Measured in the same run, on the same simulated data:
 
-- shipped tests: ``default`` (betting), ``fast`` (negative-binomial tilt, falling back
-  to default where its baseline checks refuse), ``baseline`` (p0 from the baseline);
+- shipped tests: ``default`` (betting), ``fast`` (½ negative-binomial tilt + ½ default,
+  the default alone where its baseline checks refuse), ``baseline`` (p0 from the
+  baseline);
 - reference: Wald's binomial SPRT (p1 = 2·p0, reject-only at log 1/α), never shipped;
 - peers: one-strike threshold (Chaos Toolkit safeguards, Litmus promProbe continuous),
   3 consecutive breaches (Litmus retry 2), 4 cumulative breaches (Argo Rollouts

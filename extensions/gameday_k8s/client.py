@@ -10,7 +10,8 @@ Decisions:
 - A fresh ``Configuration`` per cluster, never the library's global default (chaosk8s
   mutates ``client.Configuration`` class attributes; we do not want to depend on that).
 - TLS verification stays on: a kubeconfig that sets ``insecure-skip-tls-verify`` is
-  refused, because a chaos tool must know which cluster it is breaking.
+  refused, and so is plain http except on loopback (test emulators), because a chaos
+  tool must know which cluster it is breaking.
 - Every call passes ``TIMEOUT`` as ``_request_timeout``; nothing waits forever.
 - The kubernetes package is imported inside functions only, so importing this module
   (e.g. while validating an experiment) costs nothing.
@@ -24,12 +25,14 @@ import dataclasses
 import json
 import os
 import threading
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
 #: (connect, read) seconds for every API call.
 TIMEOUT: tuple[float, float] = (5.0, 30.0)
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _lock = threading.Lock()
 _clients: dict[tuple[str | None, str | None], Any] = {}
 
@@ -167,6 +170,13 @@ def _build(kubeconfig: str | None, context: str | None) -> Any:
             "(insecure-skip-tls-verify). gameday only talks to clusters it can "
             "authenticate: put the cluster's CA into the kubeconfig "
             "(certificate-authority-data) instead."
+        )
+    url = urllib.parse.urlsplit(str(configuration.host))
+    if url.scheme != "https" and url.hostname not in _LOOPBACK:
+        raise ClientError(
+            f"Kube context {info.context!r} talks to {configuration.host} without TLS. "
+            "gameday only talks to API servers over https (plain http is accepted on "
+            "loopback only, for local emulators)."
         )
     return kclient.ApiClient(configuration)
 

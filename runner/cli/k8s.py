@@ -19,7 +19,11 @@ from runner import errors
 
 
 class _Dumper(yaml.SafeDumper):
-    """Multi-line strings (the experiment file in the ConfigMap) as literal blocks."""
+    """Multi-line strings (the experiment file in the ConfigMap) as literal blocks, and
+    no YAML anchors/aliases for shared values (labels): plain manifests for any tool."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _string(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
@@ -69,6 +73,6 @@ def manifests(file: Path, schedule: str | None, image: str | None, namespace: st
         experiment, file, namespace=namespace, image=image or builder.DEFAULT_IMAGE,
         schedule=schedule, journal=volume, journal_size=journal_size,
     )
-    click.echo(yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False,
+    click.echo(yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                              default_flow_style=False),
                nl=False)

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from runner.stats import negbin
+from runner.stats import dispersion
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -74,9 +74,9 @@ def summarise(n: npt.ArrayLike, e: npt.ArrayLike) -> BaselineSummary:
         total_e=total_e,
         ratio=total_e / total_n,
         n_ref=float(np.median(n_a)),
-        phi_hat=_finite(float(negbin.pearson_dispersion(n_a, e_a))),
-        acf1=_finite(float(negbin.acf1(n_a, e_a))),
-        halves_p=_finite(float(negbin.halves_p_value(n_a, e_a))),
+        phi_hat=_finite(float(dispersion.pearson_dispersion(n_a, e_a))),
+        acf1=_finite(float(dispersion.acf1(n_a, e_a))),
+        halves_p=_finite(float(dispersion.halves_p_value(n_a, e_a))),
     )
 
 

@@ -150,7 +150,7 @@ def _advance(probe: ProbeCalibration, state: ProbeState, o: Obs) -> tuple[ProbeS
     if isinstance(process, negbin.FastState):
         if probe.phi is None:
             raise ValueError(f"{probe.name}: fast mode without a dispersion bound in the plan")
-        new_fast, inc = negbin.update(process, o.n, o.e, probe.p0, probe.phi)
+        new_fast, inc = negbin.update(process, o.n, o.e, probe.p0, probe.phi, probe.n_ref)
         return ProbeState(new_fast, max(state.max_log_e, new_fast.log_e)), inc
     new_bet, inc = betting.update(process, o.n, o.e, probe.p0, probe.n_ref)
     return ProbeState(new_bet, max(state.max_log_e, new_bet.log_e)), inc

@@ -13,7 +13,7 @@ Decisions:
 - An SLO probe "holds" when its end-of-baseline (1 − α) upper bound is below p0; if any
   probe does not hold, ``baseline_holds`` is False and ``problems`` says why in
   sentences (the engine refuses to inject, exit 3). Guardrails are the engine's part.
-- Fast mode is granted per probe only when the baseline passes negbin's checks;
+- Fast mode is granted per probe only when the baseline passes ``dispersion``'s checks;
   otherwise the default test runs and the reason is kept in the plan and the warnings.
 - The power check of probe j uses w_j·α_test: the level at which that probe alone makes
   the weighted average reject, so a light probe is honestly reported as slow.
@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from runner.stats import baseline as base
-from runner.stats import combine, negbin, power
+from runner.stats import combine, dispersion, power
 
 Mode = Literal["default", "fast"]
 
@@ -223,9 +223,9 @@ def _calibrate_one(spec: ProbeSpec, weight: float, series: Sequence[Obs | None],
     reason: str | None = None
     phi: float | None = None
     if spec.mode == "fast":
-        reason = negbin.fallback_reason(s.ticks, s.total_e, s.phi_hat, s.acf1, s.halves_p)
+        reason = dispersion.fallback_reason(s.ticks, s.total_e, s.phi_hat, s.acf1, s.halves_p)
         if reason is None:
-            mode, phi = "fast", float(negbin.phi_bound(s.phi_hat or 1.0, s.ticks))
+            mode, phi = "fast", float(dispersion.phi_bound(s.phi_hat or 1.0, s.ticks))
         else:
             warnings.append(f"{spec.name}: {reason}")
     ticks: int | None = None

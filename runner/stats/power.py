@@ -9,9 +9,10 @@ little.
 Decision: the estimate uses the *expected* log-growth per tick under binomial errors at
 ψ·p0 (exact sums over the binomial law), not STATS.md's deterministic t_min, because at
 low traffic a tick's ratio is 0 most of the time and the deterministic bound is far too
-optimistic. The result is ⌈(log(1/α) + log|mixture|) / g⌉ for the best single
-component g, so it is ≥ t_min and close to the median delay on binomial data; clustered
-errors make real delays longer, which the warning says.
+optimistic. The result is ⌈(log(1/α) + log|mixture| + log(1/part weight)) / g⌉
+for the best single component g (fast mode has two parts, ½ each), so it is ≥ t_min and
+close to the median delay on binomial data; clustered errors make real delays longer,
+which the warning says.
 """
 
 from __future__ import annotations
@@ -66,16 +67,14 @@ def earliest_abort_ticks(
     """Typical ticks to abort on a sustained ψ·p0 at n_ref requests per tick; None = never."""
     if n_ref is None or n_ref <= 0 or psi <= 1.0 or psi * p0 > 1.0:
         return None
+    # (growth per tick, extra threshold in nats) of each part of the test
+    parts = [(max(default_growth(n_ref, p0, psi)), math.log(len(betting.BETS)))]
     if mode == "fast" and phi is not None:
-        growth = fast_growth(n_ref, p0, psi, phi)
-        size = len(negbin.PSIS)
-    else:
-        growth = default_growth(n_ref, p0, psi)
-        size = len(betting.BETS)
-    best = max(growth)
-    if best <= 0:
-        return None
-    return max(1, math.ceil((math.log(1.0 / alpha) + math.log(size)) / best))
+        w = negbin.TILT_WEIGHT
+        parts = [(parts[0][0], parts[0][1] - math.log(1.0 - w)),
+                 (max(fast_growth(n_ref, p0, psi, phi)), math.log(len(negbin.PSIS)) - math.log(w))]
+    ticks = [math.ceil((math.log(1.0 / alpha) + extra) / g) for g, extra in parts if g > 0]
+    return max(1, min(ticks)) if ticks else None
 
 
 def power_warning(

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from runner.stats import baseline, betting, negbin
+from runner.stats import baseline, betting, dispersion, negbin
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -151,8 +151,8 @@ def default_abort(b: Batch, p0: float | FloatArray, alpha: float) -> IntArray:
 
 def fast_abort(b: Batch, p0: float, alpha: float) -> tuple[IntArray, npt.NDArray[np.bool_]]:
     """Abort tick of fast mode as shipped (default test where the checks refuse), accepted."""
-    phi, ok = negbin.accepts(b.n_base, b.e_base)
-    paths = negbin.log_e_paths(b.n, b.e, p0, phi[:, np.newaxis])
+    phi, ok = dispersion.accepts(b.n_base, b.e_base)
+    paths = negbin.fast_log_e_paths(b.n, b.e, p0, phi[:, np.newaxis], n_ref(b))
     fast = first_crossing(paths, math.log(1.0 / alpha))
     fallback = default_abort(b, p0, alpha)
     return np.asarray(np.where(ok, fast, fallback), dtype=np.int64), ok

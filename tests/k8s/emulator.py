@@ -8,7 +8,8 @@ cluster. What kmock does not do, the harness adds, in front of it and in its eve
 - a Deployment controller: each Deployment owns a ReplicaSet ``<name>-<hash>`` whose
   pods it recreates when deleted, Pending first and Running+Ready after ``ready_after``
   seconds, and it keeps ``status.readyReplicas`` up to date;
-- SelfSubjectAccessReview answers (allowed unless listed in ``denied``);
+- RBAC in miniature: SelfSubjectAccessReview answers (allowed unless listed in
+  ``denied``), and the denied calls themselves answer 403;
 - the Chaos Mesh ``NetworkChaos`` CRD, which can be "not installed" (404 everywhere).
 
 Decision: kmock is asyncio; the clients under test are synchronous. The emulator runs
@@ -74,6 +75,11 @@ def _selector_matches(selector: str, labels: Mapping[str, str]) -> bool:
     return True
 
 
+_VERBS = {kmock.action.LIST: "list", kmock.action.FETCH: "get", kmock.action.CREATE: "create",
+          kmock.action.DELETE: "delete", kmock.action.UPDATE: "patch",
+          kmock.action.WATCH: "watch"}
+
+
 def _is_collection(request: Any) -> bool:
     """A list of a resource (not an API discovery document like ``/apis/g/v``)."""
     return bool(request.resource is not None and request.resource.plural)
@@ -90,6 +96,15 @@ class _Emulator(kmock.KubernetesEmulator):
     async def _handle(self, request: Any) -> Any:
         if request.resource == SSAR:  # reviews are answers, not stored objects
             return await kmock.RawHandler._handle(self, request)
+        verb = _VERBS.get(request.action)
+        resource = request.resource
+        if verb and resource is not None and resource.plural and (
+            (verb, resource.group or "", resource.plural) in self.harness.denied
+        ):
+            raise kmock.KubernetesError(
+                status=403, reason="Forbidden",
+                message=f'{resource.plural} is forbidden: User "tester" cannot {verb} '
+                        f'resource "{resource.plural}" in namespace "{request.namespace}"')
         if request.resource == NETWORKCHAOS and not self.harness.crd_installed:
             raise kmock.KubernetesResourceNotFoundError()
         if request.resource in (PODS, DEPLOYMENTS):

@@ -191,3 +191,18 @@ def test_ready_replicas_are_read_from_deployments_and_statefulsets(
     assert built.ready_replicas(deployment) == 3.0
     assert built.ready_replicas(statefulset) == 2.0
     assert built.ready_replicas(missing) is None
+
+
+def test_a_forbidden_call_becomes_one_platform_error_paragraph(shop: EmulatedCluster,
+                                                              kubeconfig: str) -> None:
+    shop.denied = {("list", "", "pods"), ("get", "apps", "deployments")}
+    experiment = builders.experiment(builders.kill())
+    built = platform.build_platform(experiment, kubeconfig=kubeconfig)
+    with pytest.raises(errors.PlatformError) as failed:
+        built.plan(experiment, "run", 1)
+    assert failed.value.message.startswith(
+        "Kubernetes, kube context 'kind-gameday-test' (http://127.0.0.1:")
+    assert "listing pods in shop failed: HTTP 403 Forbidden: pods is forbidden" \
+        in failed.value.message
+    assert "\n" not in failed.value.message
+    assert built.ready_replicas(model.ReadyReplicasProbe(name="r", workload="checkout")) is None

@@ -129,9 +129,9 @@ def test_every_missing_permission_is_named(shop: EmulatedCluster, kubeconfig: st
     for perm in needed:
         shop.denied = {(perm.verb, perm.group, perm.resource)}
         problems = preflight(experiment, kubeconfig)
-        named = [p for p in problems if "Missing Kubernetes permission" in p]
-        assert len(named) == 1, (perm, problems)
-        assert f": {perm} (a SelfSubjectAccessReview said no)" in named[0]
+        assert len(problems) == 1, (perm, problems)
+        assert problems[0].startswith("Missing Kubernetes permission on kube context")
+        assert f": {perm} (a SelfSubjectAccessReview said no)" in problems[0]
 
 
 def test_a_missing_chaos_mesh_is_refused_with_how_to_install_it(
@@ -195,3 +195,15 @@ def test_a_kubeconfig_that_skips_tls_verification_is_refused(shop: EmulatedClust
     problems = preflight(builders.experiment(), config)
     assert len(problems) == 1
     assert "disables TLS verification (insecure-skip-tls-verify)" in problems[0]
+
+
+def test_a_plain_http_api_server_off_loopback_is_refused(tmp_path: Path) -> None:
+    config = tmp_path / "kc"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: remote\n"
+        "clusters: [{name: remote, cluster: {server: 'http://kube.example.test:8080'}}]\n"
+        "contexts: [{name: remote, context: {cluster: remote, user: u}}]\n"
+        "users: [{name: u, user: {token: dummy}}]\n")
+    problems = preflight(builders.experiment(), str(config))
+    assert len(problems) == 1
+    assert "talks to http://kube.example.test:8080 without TLS" in problems[0]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.stats import negbin, simulate
+from runner.stats import dispersion, negbin, simulate
 
 P0 = 0.01
 ALPHA = 0.05
@@ -46,7 +46,7 @@ def test_tilts_keep_every_log_finite_even_for_huge_dispersion() -> None:
 
 
 def test_the_dispersion_bound_is_never_below_the_margin_or_the_estimate() -> None:
-    phi = negbin.phi_bound(np.array([0.5, 1.0, 3.0, 40.0]), np.array([20, 20, 20, 200]))
+    phi = dispersion.phi_bound(np.array([0.5, 1.0, 3.0, 40.0]), np.array([20, 20, 20, 200]))
     assert np.all(phi >= 1.5)
     assert np.all(phi >= 1.5 * np.array([1.0, 1.0, 3.0, 40.0]) - 1e-12)
 
@@ -58,16 +58,16 @@ def _binomial_baseline(rng: np.random.Generator, per_tick: float = 1500.0,
 
 
 def _reason(n: np.ndarray, e: np.ndarray) -> str | None:
-    phi_hat = float(negbin.pearson_dispersion(n, e))
-    acf = float(negbin.acf1(n, e))
-    halves = float(negbin.halves_p_value(n, e))
-    return negbin.fallback_reason(int((n > 0).sum()), float(e.sum()), phi_hat, acf, halves)
+    phi_hat = float(dispersion.pearson_dispersion(n, e))
+    acf = float(dispersion.acf1(n, e))
+    halves = float(dispersion.halves_p_value(n, e))
+    return dispersion.fallback_reason(int((n > 0).sum()), float(e.sum()), phi_hat, acf, halves)
 
 
 def test_a_steady_binomial_baseline_earns_fast_mode() -> None:
     n, e = _binomial_baseline(np.random.default_rng(203))
     assert _reason(n, e) is None
-    phi, ok = negbin.accepts(n, e)
+    phi, ok = dispersion.accepts(n, e)
     assert bool(ok) and float(phi) >= 1.5
 
 
@@ -96,7 +96,7 @@ def test_a_dispersion_that_changes_between_the_halves_refuses_fast_mode() -> Non
     order = np.empty(20)
     order[::2], order[1::2] = wild[::2], calm[1::2]  # interleaved: no autocorrelation
     e = np.concatenate([calm, order])
-    assert negbin.acf1(n, e) <= negbin.MAX_ACF1
+    assert dispersion.acf1(n, e) <= dispersion.MAX_ACF1
     assert "changed between the two halves" in (_reason(n, e) or "")
 
 
@@ -128,11 +128,23 @@ def test_fast_mode_detects_a_doubled_error_ratio_in_a_tick_or_two_at_high_traffi
     assert np.median(ticks[accepted]) <= 2
 
 
+def test_fast_mode_is_never_much_slower_than_the_default_test_where_ticks_are_cheap() -> None:
+    rng = np.random.default_rng(211)
+    b = simulate.batch(rng, simulate.Generator("beta", icc=0.01), p_base=P0 / 2,
+                       p_window=2 * P0, per_tick=150.0, runs=1000, base_ticks=20,
+                       window_ticks=240)
+    fast, accepted = simulate.fast_abort(b, P0, ALPHA)
+    default = simulate.default_abort(b, P0, ALPHA)
+    assert accepted.mean() > 0.5
+    assert np.median(fast) <= np.median(default) + 2
+
+
 def test_the_one_tick_update_walks_the_same_path_as_the_batch_computation() -> None:
     rng = np.random.default_rng(210)
     n = rng.poisson(500, size=30).astype(float)
     e = rng.binomial(n.astype(np.int64), 0.015).astype(float)
     state = negbin.start()
     for t in range(n.size):
-        state, _ = negbin.update(state, float(n[t]), float(e[t]), P0, 2.0)
-    assert state.log_e == pytest.approx(float(negbin.log_e_paths(n, e, P0, 2.0)[-1]))
+        state, _ = negbin.update(state, float(n[t]), float(e[t]), P0, 2.0, 500.0)
+    want = negbin.fast_log_e_paths(n, e, P0, 2.0, 500.0)[-1]
+    assert state.log_e == pytest.approx(float(want))

@@ -166,7 +166,8 @@ def test_the_facade_replays_the_vectorised_paths_exactly() -> None:
     steps = _run(plan, [{"d": Obs(n, e), "f": Obs(n, e)}
                         for n, e in zip(b.n[0], b.e[0], strict=True)])
     want_d = betting.log_e_paths(b.n[0], b.e[0], P0, simulate.n_ref(b)[0, 0])
-    want_f = negbin.log_e_paths(b.n[0], b.e[0], P0, plan.probes[1].phi)
+    want_f = negbin.fast_log_e_paths(b.n[0], b.e[0], P0, plan.probes[1].phi,
+                                     simulate.n_ref(b)[0, 0])
     assert [s.probes[0].log_e for s in steps] == pytest.approx(list(want_d), abs=1e-9)
     assert [s.probes[1].log_e for s in steps] == pytest.approx(list(want_f), abs=1e-9)
 

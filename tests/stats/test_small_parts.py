@@ -129,6 +129,13 @@ def test_the_power_check_is_close_to_the_simulated_median_delay(per_tick: float)
     assert 0.6 * predicted <= median <= 1.5 * predicted, (predicted, median)
 
 
+def test_the_power_check_knows_fast_mode_counts_requests_not_ticks() -> None:
+    fast = power.earliest_abort_ticks("fast", 15_000.0, 0.01, psi=2.0, alpha=0.05, phi=1.9)
+    default = power.earliest_abort_ticks("default", 15_000.0, 0.01, psi=2.0, alpha=0.05)
+    assert fast is not None and default is not None
+    assert fast <= 2 < 6 <= default
+
+
 def test_the_power_check_warns_when_the_window_is_too_short() -> None:
     ticks = power.earliest_abort_ticks("default", 15.0, 0.01, psi=2.0, alpha=0.05)
     assert ticks is not None and ticks > 30
