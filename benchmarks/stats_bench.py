@@ -279,6 +279,29 @@ def h1_table(res: Results, gens: list[str]) -> list[str]:
     return lines
 
 
+def headline_table(res: Results, gens: list[str]) -> list[str]:
+    """The README-sized view: false aborts at p = p0 and median delay at ψ = 2."""
+    lines = [
+        "| generator | req/s | false aborts at p = p0: default / fast / one-strike at SLO "
+        "| ψ = 2, median ticks to abort: default / fast / best tuned peer / one-strike at SLO |",
+        "|---|---|---|---|",
+    ]
+    for g in gens:
+        for rps in TRAFFIC:
+            h0 = res.h0[(g, rps, 1.0)]
+            h1 = res.h1[(g, rps, 2.0)]
+            peer, pr = best_tuned(h1)
+            rates = " / ".join(
+                f"{h0[m][0] / h0[m][1]:.1%}"
+                + (" †" if m in SHIPPED and not covered(m, g, 1.0) else "")
+                for m in ("default", "fast", "one-strike"))
+            lines.append(
+                f"| {g} | {rps} | {rates} | {fmt_ticks(h1['default'].median)} / "
+                f"{fmt_ticks(h1['fast'].median)} / {fmt_ticks(pr.median)} ({peer}) / "
+                f"{fmt_ticks(h1['one-strike'].median)} |")
+    return lines
+
+
 def targets(res: Results, gens: list[str]) -> list[str]:
     out: list[str] = []
     for m in SHIPPED:
@@ -352,7 +375,7 @@ def plot(res: Results, path: Path) -> None:
         ax.minorticks_off()
         ax.set_title(f"binomial, {rps} req/s")
         ax.set_xlabel("ψ (error ratio / p0)")
-    axes[0].set_ylabel("mean requests to abort (shown when ≥ 90 % detected)")
+    axes[0].set_ylabel("mean requests to abort")
     axes[-1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -382,6 +405,15 @@ def main(argv: list[str] | None = None) -> int:
         "## Targets",
         "",
         *(f"- {t}" for t in targets(res, gens)),
+        "",
+        "## Headline",
+        "",
+        "Tuned peers are tuned post hoc on the very generator (their false-abort rate at "
+        "p = p0 is α by construction); at the SLO they are what users configure. † = outside "
+        "the test's assumptions: AR(1) and diurnal rates with mean p0 exceed p0 in about half "
+        "the ticks, which H0 (conditional mean ≤ p0 every tick) does not allow.",
+        "",
+        *headline_table(res, gens),
         "",
         "## H0: false-abort rate (one-sided 99 % upper bound)",
         "",

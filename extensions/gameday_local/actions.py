@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from chaoslib.exceptions import ActivityFailed
+
 from runner import errors
 from runner.sandbox import client, selection, state
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chaoslib.exceptions import ActivityFailed
+
 from runner import errors
 from runner.sandbox import client, state
 

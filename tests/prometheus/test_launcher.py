@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from runner import errors
 from runner.sandbox import net
 from runner.sandbox import prometheus as launcher
-
 from tests.fixtures.prometheus import PrometheusHandle
 
 pytestmark = pytest.mark.prometheus

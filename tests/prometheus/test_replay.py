@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from runner import ports
 from runner.adapters import prometheus as adapter
 from runner.model import experiment as model

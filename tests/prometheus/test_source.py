@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
+
 from runner import errors, ports
 from runner.adapters import prometheus as adapter
 from runner.model import experiment as model
 from runner.sandbox import net
-
 from tests.fixtures.prometheus import PrometheusHandle
 
 pytestmark = pytest.mark.prometheus

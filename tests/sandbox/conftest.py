@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from runner.sandbox import manager
 from runner.sandbox import prometheus as launcher
 

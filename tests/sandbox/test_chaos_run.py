@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runner.sandbox import procs
 
 import gameday_local.probes as probes
+from runner.sandbox import procs
 
 EXTENSIONS = procs.package_root() / "extensions"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from runner.sandbox import latency, manager, state
 
 import gameday_local.actions as actions
 import gameday_local.probes as probes
+from runner.sandbox import latency, manager, state
 from tests.sandbox.support import slow_requests, wait_until
 
 

@@ -7,9 +7,9 @@ import signal
 from pathlib import Path
 
 import pytest
+
 from runner import errors
 from runner.sandbox import manager, procs, state
-
 from tests.sandbox.support import pid_alive, query, scrape, wait_until
 
 

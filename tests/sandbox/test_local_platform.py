@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from chaoslib.activity import run_activity
-from runner.adapters import local
-from runner.model import experiment as model
-from runner.sandbox import state
 
 import gameday_local.actions as actions
 import gameday_local.probes as probes
+from runner.adapters import local
+from runner.model import experiment as model
+from runner.sandbox import state
 
 
 def _experiment(*faults: model.Fault, **changes: object) -> model.Experiment:

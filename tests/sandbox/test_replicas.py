@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from chaoslib.exceptions import ActivityFailed
-from runner.sandbox import manager, selection, state
 
 import gameday_local.actions as actions
 import gameday_local.probes as probes
+from runner.sandbox import manager, selection, state
 from tests.sandbox.support import query, scrape, wait_until
 
 
