@@ -62,8 +62,8 @@ def run_demo(experiments_dir: Path, journal_dir: Path, *, keep: bool = False) ->
             except errors.GamedayError as exc:
                 click.echo(f"gameday: {exc.message}", err=True)
                 results.append(DemoResult(name, expected, exc.exit_code, "error", None, ()))
-            if results[-1].got == ExitCode.REVERT_FAILED:
-                break
+            if results[-1].got == ExitCode.REVERT_FAILED or results[-1].verdict == "interrupted":
+                break  # a human must look, or asked to stop: run nothing more
     finally:
         if keep:
             click.echo(f"\nsandbox left running: gameday sandbox down --dir {state_dir}")

@@ -179,6 +179,8 @@ def _stop_all(st: SandboxState) -> list[str]:
                 if procs.alive(record["pid"], record["marker"]):
                     prometheus.stop(record["pid"])
                     stopped.append(role)
+                else:
+                    prometheus.reap(record["pid"])  # died already: collect our zombie
             elif procs.stop_group(record["pid"], record["marker"]):
                 stopped.append(role)
         except errors.PlatformError as exc:

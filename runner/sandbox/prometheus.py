@@ -18,6 +18,7 @@ Decisions:
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import os
@@ -247,6 +248,18 @@ def wait_until_up(url: str, jobs: Sequence[str], *, timeout: float = 30.0) -> No
         f"Targets: {_target_errors(url, 2.0)}. Check that the exporters listen where the "
         "config says."
     )
+
+
+def reap(pid: int) -> None:
+    """Collect the exit status of a Prometheus we started that died by other hands."""
+    _gone(pid)
+
+
+@atexit.register
+def _reap_all() -> None:
+    """Reap children that exited unnoticed, while the interpreter can still do it."""
+    for pid in list(_children):
+        _gone(pid)
 
 
 def _gone(pid: int) -> bool:
