@@ -63,6 +63,10 @@ class MetricsSource(Protocol):
         """The queries among ``queries`` that currently return a non-empty result."""
         ...
 
+    def preflight_alerts(self, queries: Sequence[str]) -> list[str]:
+        """Problems with abort-alert queries (Prometheus rejects them...)."""
+        ...
+
 
 @dataclasses.dataclass(frozen=True)
 class PlannedFault:

@@ -45,6 +45,8 @@ def show(exp: model.Experiment, options: compose.Options) -> None:
     platform = compose.build_platform(exp, options)
     prom = [p for p in exp.steady_state.probes if not isinstance(p, model.ReadyReplicasProbe)]
     problems = (metrics.preflight(prom) if prom else []) + platform.preflight(exp)
+    if exp.abort.alerts:
+        problems += metrics.preflight_alerts(exp.abort.alerts)
     for warning in metrics.warnings(prom) if prom and not problems else []:
         click.echo(f"warning: {warning}")
     if problems:

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import os
 import signal
 import sys
 import time
@@ -53,15 +54,21 @@ def signals_to(cancel: clock_mod.Cancel) -> Iterator[None]:
             signal.signal(s, h)
 
 
+def lock_path(exp: model.Experiment, options: compose.Options) -> Path:
+    """The lock file of a target: one per platform, namespace, selector, context, sandbox."""
+    sandbox = str(options.sandbox_dir.resolve()) if options.sandbox_dir else ""
+    key = "|".join([exp.target.platform, exp.target.namespace or "", exp.target.selector or "",
+                    exp.target.context or "", sandbox])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(os.environ.get("GAMEDAY_LOCKS", Path.home() / ".gameday" / "locks")) / (
+        f"{digest}.lock")
+
+
 @contextlib.contextmanager
 def target_lock(exp: model.Experiment, options: compose.Options) -> Iterator[Path]:
     """One run per target at a time on this machine (a non-blocking flock)."""
-    key = "|".join([exp.target.platform, exp.target.namespace or "", exp.target.selector or "",
-                    exp.target.context or "", str(options.sandbox_dir or "")])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    lock_dir = Path.home() / ".gameday" / "locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    path = lock_dir / f"{digest}.lock"
+    path = lock_path(exp, options)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -206,6 +206,8 @@ class Run:
         prom = [p for p in steady.probes if not isinstance(p, model.ReadyReplicasProbe)]
         problems = list(self.p.metrics.preflight(prom)) if prom else []
         warnings = list(self.p.metrics.warnings(prom)) if prom else []
+        if self.exp.abort.alerts:
+            problems += self.p.metrics.preflight_alerts(self.exp.abort.alerts)
         problems += self.p.platform.preflight(self.exp)
         for probe in steady.probes:
             if (isinstance(probe, model.ReadyReplicasProbe) and not problems

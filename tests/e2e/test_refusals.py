@@ -65,3 +65,21 @@ def test_running_without_a_sandbox_says_how_to_start_one(tmp_path: Path) -> None
     assert done.returncode == ExitCode.REFUSED, done.stdout + done.stderr
     assert "gameday sandbox up" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_second_run_on_a_locked_target_is_refused_with_exit_3(tmp_path: Path) -> None:
+    import fcntl
+
+    from runner.cli import compose, runs
+    from runner.model import loader
+
+    exp_path = write_experiment(tmp_path / "e.yaml", fault="latency: {delay: 20ms}")
+    sandbox_dir = tmp_path / "sandbox"
+    lock = runs.lock_path(loader.load(exp_path), compose.Options(sandbox_dir=sandbox_dir))
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        done = gameday("run", exp_path, "--sandbox", sandbox_dir, "--journal-dir", tmp_path / "j")
+    assert done.returncode == ExitCode.REFUSED, done.stdout + done.stderr
+    assert "holds the lock" in done.stderr
+    assert not (tmp_path / "j").exists()

@@ -114,6 +114,16 @@ def test_a_firing_alert_aborts(harness: Callable[..., Harness]) -> None:
     assert abort is not None and abort["kind"] == "alert"
 
 
+def test_an_alert_query_prometheus_rejects_refuses_before_any_fault(
+        harness: Callable[..., Harness]) -> None:
+    exp = make_experiment(abort=model.AbortPolicy(alerts=("sum(((",)))
+    h = harness(exp=exp)
+    outcome = h.run()
+    assert outcome.exit_code == ExitCode.REFUSED
+    assert "bad PromQL" in outcome.reason
+    assert h.activities.ran == []
+
+
 def test_a_failed_injection_reverts_what_was_registered_and_exits_4(
         harness: Callable[..., Harness]) -> None:
     h = harness(failures={"inject-1": 1})
