@@ -28,7 +28,11 @@ def revert_journal(path: Path, *, sink: ports.Sink) -> ExitCode:
               "has a successful revert.")
         return ExitCode.HELD
     activities = compose.build_activities()
-    with writer.JournalWriter(read.path, now=time.time, listeners=[sink.emit]) as jw:
+    # Signals are recorded, not obeyed: a revert is never cut short (runs.signals_to).
+    from runner.cli import runs
+
+    with runs.signals_to(clock_mod.Cancel()), \
+            writer.JournalWriter(read.path, now=time.time, listeners=[sink.emit]) as jw:
         jw.append(events.REVERT_SESSION, state="started", run_id=run_id,
                   pending=[e.get("fault") for e in pending])
         stack = reverts.RevertStack(activities, jw, clock_mod.SystemClock(), by="gameday revert")

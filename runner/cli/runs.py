@@ -44,6 +44,9 @@ def signals_to(cancel: clock_mod.Cancel) -> Iterator[None]:
         if cancel.is_set():
             print(f"gameday: {name} received again; reverts are running and will finish "
                   "first (they are never cut short).", file=sys.stderr, flush=True)
+        else:
+            print(f"gameday: {name} received; stopping and reverting every fault before "
+                  "exiting.", file=sys.stderr, flush=True)
         cancel.set(name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
