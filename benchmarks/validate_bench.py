@@ -17,6 +17,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -32,13 +33,19 @@ def _time(cmd: list[str]) -> float:
     return elapsed
 
 
+def _script(name: str) -> str:
+    """The console script installed beside this interpreter (not a shim on PATH)."""
+    beside = Path(sysconfig.get_path("scripts")) / name
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    gameday = [shutil.which("gameday") or "gameday", "validate",
+    gameday = [_script("gameday"), "validate",
                "experiments/local-latency-p99.yaml"]
-    chaos = [shutil.which("chaos") or "chaos", "--no-version-check", "--no-log-file",
+    chaos = [_script("chaos"), "--no-version-check", "--no-log-file",
              "validate", "benchmarks/data/ctk-latency.json"]
     bare = [sys.executable, "-c", "pass"]
     ours: list[float] = []
