@@ -56,9 +56,12 @@ class LocalPlatform:
 
     name = "local"
 
-    def __init__(self, sandbox_dir: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, sandbox_dir: Path | str, *, clock: Callable[[], float] = time.time,
+                 sweep_leftovers: bool = False) -> None:
         self.sandbox_dir = Path(sandbox_dir).resolve()
         self._clock = clock
+        self.sweep_leftovers = sweep_leftovers
+        self.swept: list[str] = []
 
     def _state(self) -> state.SandboxState:
         return state.load_state(self.sandbox_dir)
@@ -72,6 +75,7 @@ class LocalPlatform:
         try:
             st = self._state()
             client.replicas(st)
+            problems += self._leftovers(st)
         except errors.PlatformError as exc:
             return [*problems, exc.message]
         names = [r["name"] for r in st["replicas"]]
@@ -98,6 +102,21 @@ class LocalPlatform:
                 problems.append(f"Probe {probe.name!r} watches workload {probe.workload!r}, but "
                                 f"the local sandbox runs only {SERVICE!r}.")
         return problems
+
+    def _leftovers(self, st: state.SandboxState) -> list[str]:
+        """Latency left by an earlier run (dead before its revert): refuse, or sweep it."""
+        live = client.active_latency(st)
+        if not live:
+            return []
+        if self.sweep_leftovers:
+            for injection in live:
+                client.remove_latency(st, injection["id"])
+            self.swept = [i["id"] for i in live]
+            return []
+        ids = ", ".join(f"{i['id']} ({i['remaining']:.0f} s left)" for i in live)
+        return [f"Latency injected by an earlier run is still active in the sandbox: {ids}. "
+                "Finish that run's reverts with `gameday revert <its journal>`, wait for the "
+                "TTL, or rerun with --sweep-leftovers to remove it first."]
 
     @staticmethod
     def _check_kill(where: str, fault: model.PodKillFault, total: int,

@@ -69,7 +69,8 @@ def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
     if exp.target.platform == "local":
         from runner.adapters import local
 
-        return local.LocalPlatform(sandbox_dir(options))
+        return local.LocalPlatform(sandbox_dir(options),
+                                   sweep_leftovers=options.sweep_leftovers)
     if exp.target.platform == "kubernetes":
         try:
             from runner.adapters.k8s import platform as k8s

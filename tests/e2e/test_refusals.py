@@ -83,3 +83,19 @@ def test_a_second_run_on_a_locked_target_is_refused_with_exit_3(tmp_path: Path) 
     assert done.returncode == ExitCode.REFUSED, done.stdout + done.stderr
     assert "holds the lock" in done.stderr
     assert not (tmp_path / "j").exists()
+
+
+@pytest.mark.prometheus
+def test_latency_left_by_an_earlier_run_refuses_until_swept(sandbox: Path, tmp_path: Path) -> None:
+    from runner.sandbox import client, manager
+
+    st = manager.load_state(sandbox)
+    client.add_latency(st, "dead-run-0", 0.05, 0.0, 60.0)
+    try:
+        exp = write_experiment(tmp_path / "e.yaml", fault="latency: {delay: 20ms}")
+        done = gameday("run", exp, "--sandbox", sandbox, "--journal-dir", tmp_path / "j")
+        assert done.returncode == ExitCode.REFUSED, done.stdout + done.stderr
+        assert "dead-run-0" in done.stderr and "--sweep-leftovers" in done.stderr
+        assert [i["id"] for i in active_latency(sandbox)] == ["dead-run-0"]  # untouched
+    finally:
+        client.remove_latency(st, "dead-run-0")
