@@ -9,6 +9,8 @@ Exit codes are stable and documented (DESIGN.md §5)::
     │   ├── PreflightRefused          platform/Prometheus/blast radius/permissions
     │   └── BaselineNotSteady         steady state did not hold before the fault
     ├── RunnerError                   exit 4: gameday itself failed; faults reverted
+    ├── PlatformError                 exit 3 at the command line: the platform did not answer
+    │   └── ActivityError             a Chaos Toolkit activity failed (classified by the run)
     └── RevertFailed                  exit 5: a revert failed; a human must act now
 
 Third-party errors are translated at the adapter boundary and chained with ``from``, so
@@ -92,8 +94,12 @@ class PlatformError(GamedayError):
     """A call to a platform (Prometheus, Kubernetes, the sandbox) failed.
 
     Adapters raise it (chained with ``from``) so the engine can classify the failure
-    without importing any client library.
+    without importing any client library. Escaping to the command line it means the
+    platform did not answer before anything was touched (exit 3); inside a run the
+    engine reclassifies it (a failed injection is exit 4, a failed revert exit 5).
     """
+
+    exit_code = ExitCode.REFUSED
 
 
 class ActivityError(PlatformError):

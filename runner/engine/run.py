@@ -196,8 +196,11 @@ class Run:
             verdict = "refused"
         elif isinstance(exc, errors.InputError):
             verdict = "invalid"
+        elif isinstance(exc, errors.PlatformError) and not len(self.stack):
+            verdict = "refused"  # the platform failed before any fault was registered
         else:
-            verdict = "error"
+            code = ExitCode.RUNNER_ERROR if exc.exit_code == ExitCode.REFUSED else exc.exit_code
+            return Outcome(self.run_id, "error", code, exc.message, self.injected)
         return Outcome(self.run_id, verdict, exc.exit_code, exc.message, self.injected)
 
     def _preflight(self) -> list[ports.PlannedFault]:

@@ -199,3 +199,19 @@ def test_the_journal_of_a_run_is_a_complete_intact_chain(harness: Callable[..., 
         assert any(e["type"] == "phase" and e["phase"] == phase for e in journal.events), phase
     ticks = journal.of_type("tick")
     assert any(t["phase"] == "watch" and "stats" in t for t in ticks)
+
+
+def test_a_platform_that_fails_while_planning_refuses_with_exit_3(
+        harness: Callable[..., Harness]) -> None:
+    from runner import errors
+
+    h = harness()
+
+    def broken_plan(*_args: object) -> list[ports.PlannedFault]:
+        raise errors.PlatformError("the API server did not answer")
+
+    h.platform.plan = broken_plan  # type: ignore[method-assign]
+    outcome = h.run()
+    assert outcome.verdict == "refused"
+    assert outcome.exit_code == ExitCode.REFUSED
+    assert h.activities.ran == []
