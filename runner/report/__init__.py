@@ -1,4 +1,4 @@
-"""Reports from a journal: Markdown for people, JUnit XML for CI.
+"""Reports from a journal: Markdown and HTML (with a plot) for people, JUnit XML for CI.
 
 Reports are pure functions of the journal (``gameday report JOURNAL`` regenerates them
 at any time), so what a reviewer reads is always what was recorded.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runner import errors
 from runner.journal import reader
-from runner.report import junit, markdown, summary
+from runner.report import html, junit, markdown, summary
 
 
 def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
@@ -19,7 +19,9 @@ def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
     facts = summary.summarize(read)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, text in (("report.md", markdown.render(facts)), ("junit.xml", junit.render(facts))):
+    rendered = (("report.md", markdown.render(facts)), ("report.html", html.render(facts)),
+                ("junit.xml", junit.render(facts)))
+    for name, text in rendered:
         path = out_dir / name
         try:
             path.write_text(text, encoding="utf-8")

@@ -1,0 +1,78 @@
+"""Reports are pure functions of a journal: Markdown, HTML with a plot, JUnit."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from runner import ports, report
+from runner.journal import reader
+from runner.model import experiment as model
+from tests.engine.conftest import Harness, make_experiment
+
+
+def _broken(call: int, probe: model.Probe) -> ports.Sample:
+    if isinstance(probe, model.GaugeProbe):
+        return ports.Value(3.0)
+    return ports.Counts(n=200, e=60 if call > 13 else 0)
+
+
+def _reports(h: Harness, tmp_path: Path) -> dict[str, str]:
+    h.run()
+    paths = report.write_all(h.journal_path, tmp_path / "out")
+    return {p.name: p.read_text() for p in paths}
+
+
+def test_an_aborted_run_reports_the_abort_and_its_revert_latency_in_every_format(
+        harness: Callable[..., Harness], tmp_path: Path) -> None:
+    out = _reports(harness(script=_broken), tmp_path)
+    assert "**Verdict: broken (exit 1)**" in out["report.md"]
+    assert "Abort decision to all faults reverted" in out["report.md"]
+    assert "Verdict: broken (exit 1)" in out["report.html"]
+    assert 'src="data:image/png;base64,' in out["report.html"]
+    suite = ET.fromstring(out["junit.xml"].split("?>", 1)[1])
+    assert suite.get("failures") == "1" and suite.get("tests") == "3"
+
+
+def test_html_escapes_whatever_the_journal_holds(harness: Callable[..., Harness],
+                                                tmp_path: Path) -> None:
+    exp = dataclasses.replace(make_experiment(), title="<script>alert(1)</script>")
+    out = _reports(harness(exp=exp), tmp_path)
+    assert "<script>alert(1)</script>" not in out["report.html"]
+    assert "&lt;script&gt;" in out["report.html"]
+
+
+def test_a_run_that_died_reports_pending_reverts_and_how_to_finish_them(
+        harness: Callable[..., Harness], tmp_path: Path) -> None:
+    h = harness()
+    h.run()
+    lines = h.journal_path.read_text().splitlines()
+    cut = next(i for i, line in enumerate(lines) if '"type":"revert-result"' in line)
+    h.journal_path.write_text("\n".join(lines[:cut]) + "\n")  # as if SIGKILLed here
+    paths = report.write_all(h.journal_path, tmp_path / "out")
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "Verdict: incomplete" in md and "gameday revert" in md
+    assert "**PENDING**" in md
+    assert reader.verify(reader.read(h.journal_path)) == []
+    assert len(paths) == 3
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_the_html_report_renders_in_a_real_browser(harness: Callable[..., Harness],
+                                                   tmp_path: Path) -> None:
+    _reports(harness(script=_broken), tmp_path)
+    page = tmp_path / "out" / "report.html"
+    done = subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 'id="verdict"' in done.stdout and "Verdict: broken" in done.stdout
