@@ -1,4 +1,5 @@
-"""Reports from a journal: Markdown and HTML (with a plot) for people, JUnit XML for CI.
+"""Reports from a journal: Markdown and HTML (with a plot) for people, JUnit XML for CI,
+and a Chaos Toolkit journal for the tools that read those.
 
 Reports are pure functions of the journal (``gameday report JOURNAL`` regenerates them
 at any time), so what a reviewer reads is always what was recorded.
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from runner import errors
 from runner.journal import reader
-from runner.report import html, junit, markdown, summary
+from runner.report import ctk, html, junit, markdown, summary
 
 
 def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
@@ -20,7 +21,8 @@ def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     rendered = (("report.md", markdown.render(facts)), ("report.html", html.render(facts)),
-                ("junit.xml", junit.render(facts)))
+                ("junit.xml", junit.render(facts)),
+                ("chaostoolkit-journal.json", ctk.render(read)))
     for name, text in rendered:
         path = out_dir / name
         try:

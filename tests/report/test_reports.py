@@ -60,7 +60,7 @@ def test_a_run_that_died_reports_pending_reverts_and_how_to_finish_them(
     assert "Verdict: incomplete" in md and "gameday revert" in md
     assert "**PENDING**" in md
     assert reader.verify(reader.read(h.journal_path)) == []
-    assert len(paths) == 3
+    assert len(paths) == 4
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
@@ -76,3 +76,16 @@ def test_the_html_report_renders_in_a_real_browser(harness: Callable[..., Harnes
         capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert 'id="verdict"' in done.stdout and "Verdict: broken" in done.stdout
+
+
+def test_the_chaos_toolkit_journal_lists_faults_as_run_and_reverts_as_rollbacks(
+        harness: Callable[..., Harness], tmp_path: Path) -> None:
+    import json
+
+    out = _reports(harness(script=_broken), tmp_path)
+    ctk = json.loads(out["chaostoolkit-journal.json"])
+    assert ctk["status"] == "completed" and ctk["deviated"] is True
+    assert ctk["steady_states"]["before"]["steady_state_met"] is True
+    assert [a["activity"]["name"] for a in ctk["run"]] == ["inject-0", "inject-1"]
+    assert [a["activity"]["name"] for a in ctk["rollbacks"]] == ["revert-1", "revert-0"]
+    assert all(a["status"] == "succeeded" for a in ctk["run"] + ctk["rollbacks"])
