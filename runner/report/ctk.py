@@ -14,6 +14,7 @@ import json
 from typing import Any
 
 from runner.journal import events, reader
+from runner.report import summary
 
 _STATUS = {
     "held": "completed",
@@ -62,10 +63,7 @@ def render(read: reader.Journal) -> str:
     calibration = read.last(events.CALIBRATION)
     intents = read.of_type(events.FAULT_INTENT)
     results = {e.get("fault"): e for e in read.of_type(events.FAULT_RESULT)}
-    reverts: dict[Any, dict[str, Any]] = {}
-    for e in read.of_type(events.REVERT_RESULT):
-        if e.get("fault") not in reverts or e.get("ok"):
-            reverts[e.get("fault")] = e
+    reverts = summary.latest_reverts(read)
     name = verdict.get("verdict") if verdict else None
     first_ts = read.events[0].get("ts") if read.events else None
     last_ts = read.events[-1].get("ts") if read.events else None

@@ -56,15 +56,21 @@ class Facts:
     alpha: float | None
 
 
+def latest_reverts(read: reader.Journal) -> dict[Any, dict[str, Any]]:
+    """Per fault, its successful revert result if any, else its last attempt."""
+    reverted: dict[Any, dict[str, Any]] = {}
+    for e in read.of_type(events.REVERT_RESULT):
+        if e.get("fault") not in reverted or e.get("ok"):
+            reverted[e.get("fault")] = e
+    return reverted
+
+
 def summarize(read: reader.Journal) -> Facts:
     started = read.first(events.RUN_STARTED) or {}
     verdict = read.last(events.VERDICT)
     abort = read.last(events.ABORT)
     results = {e.get("fault"): e for e in read.of_type(events.FAULT_RESULT)}
-    reverted: dict[Any, dict[str, Any]] = {}
-    for e in read.of_type(events.REVERT_RESULT):
-        if e.get("fault") not in reverted or e.get("ok"):
-            reverted[e.get("fault")] = e
+    reverted = latest_reverts(read)
     faults = []
     for intent in read.of_type(events.FAULT_INTENT):
         idx = intent.get("fault")
