@@ -351,8 +351,13 @@ class Run:
                 return Outcome(self.run_id, "blind", ExitCode.RUNNER_ERROR,
                                f"aborted: {found.reason}. All faults were reverted.",
                                self.injected)
+            # The verdict is already "broken"; whether the revert brought the service back
+            # is what a reviewer asks next, so the recovery watch runs after an abort too.
+            _back, detail = self._recovery()
+            after = f"; after the revert: {detail}" if detail else ""
             return Outcome(self.run_id, "broken", ExitCode.BROKEN,
-                           f"aborted: {found.reason}. All faults were reverted.", self.injected)
+                           f"aborted: {found.reason}. All faults were reverted{after}.",
+                           self.injected)
         recovered, detail = self._recovery()
         if not recovered:
             return Outcome(self.run_id, "not-recovered", ExitCode.BROKEN,

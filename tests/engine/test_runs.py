@@ -215,3 +215,23 @@ def test_a_platform_that_fails_while_planning_refuses_with_exit_3(
     assert outcome.verdict == "refused"
     assert outcome.exit_code == ExitCode.REFUSED
     assert h.activities.ran == []
+
+
+def test_after_an_abort_the_recovery_watch_still_says_whether_the_service_came_back(
+        harness: Callable[..., Harness]) -> None:
+    h = harness(exp=make_experiment(recovery=model.Recovery(within=6 * 5.0)))
+
+    def script(call: int, probe: model.Probe) -> ports.Sample:
+        if isinstance(probe, model.GaugeProbe):
+            return ports.Value(3.0)
+        ran = h.activities.ran
+        faulty = "inject-0" in ran and "revert-0" not in ran  # broken while the fault is live
+        return ports.Counts(n=200, e=60 if faulty else 0)
+
+    h.metrics.script = script
+    outcome = h.run()
+    assert outcome.verdict == "broken" and outcome.exit_code == ExitCode.BROKEN
+    journal = reader.read(h.journal_path)
+    recovered = journal.last("recovery")
+    assert recovered is not None and recovered["recovered"] is True
+    assert "after the revert: recovered" in outcome.reason
