@@ -63,6 +63,10 @@ class MetricsSource(Protocol):
         """The queries among ``queries`` that currently return a non-empty result."""
         ...
 
+    def traffic(self, probe: model.StatProbe) -> float | None:
+        """Events per second behind a statistical probe right now (for ``gameday plan``)."""
+        ...
+
     def preflight_alerts(self, queries: Sequence[str]) -> list[str]:
         """Problems with abort-alert queries (Prometheus rejects them...)."""
         ...

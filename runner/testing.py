@@ -63,6 +63,9 @@ class ScriptedMetrics:
             raise errors.PlatformError("Prometheus at fake://: connection refused")
         return {p.name: self.script(self.calls, p) for p in probes}
 
+    def traffic(self, probe: model.StatProbe) -> float | None:
+        return 40.0
+
     def preflight_alerts(self, queries: Sequence[str]) -> list[str]:
         return [f"alert {q!r}: bad PromQL" for q in queries if "(((" in q]
 

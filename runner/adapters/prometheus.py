@@ -338,6 +338,17 @@ class PrometheusSource:
                 problems.append(f"probe {probe.name!r}: {exc.message}")
         return problems
 
+    def traffic(self, probe: model.StatProbe) -> float | None:
+        """Events per second over the last minute behind a statistical probe; None if unknown."""
+        if isinstance(probe, model.RatioProbe):
+            selector = probe.total
+        else:
+            selector = _selector(f"{probe.histogram}_count", probe.match)
+        try:
+            return _single_value(self.query(f"sum(rate({selector}[1m]))"))
+        except errors.PlatformError:
+            return None
+
     def preflight_alerts(self, queries: Sequence[str]) -> list[str]:
         """Abort-alert queries that Prometheus rejects (bad PromQL)."""
         problems = []

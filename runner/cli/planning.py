@@ -7,9 +7,11 @@ prints what a run would do. No fault is injected and no journal is written.
 
 from __future__ import annotations
 
+import math
+
 import click
 
-from runner import errors
+from runner import errors, ports
 from runner.cli import compose
 from runner.model import experiment as model
 
@@ -61,4 +63,31 @@ def show(exp: model.Experiment, options: compose.Options) -> None:
         if fault.description:
             click.echo(f"      {fault.description}")
         click.echo(f"      revert: {'yes' if fault.revert else 'none declared'}")
+    _power_check(exp, metrics)
     click.echo("preflight: ok (nothing was touched)")
+
+
+def _power_check(exp: model.Experiment, metrics: ports.MetricsSource) -> None:
+    """How fast the default test could abort on the smallest violation worth catching,
+    with today's traffic; the baseline of a run refines it (and checks fast mode)."""
+    from runner.stats import power
+
+    steady = exp.steady_state
+    tick = exp.prometheus.tick
+    window = max(1, math.ceil(exp.duration / tick))
+    for probe in steady.stat_probes:
+        p0 = probe.max if isinstance(probe, model.RatioProbe) else 1.0 - probe.quantile
+        rate = metrics.traffic(probe)
+        if p0 is None or rate is None:
+            why = "compared with the baseline" if p0 is None else "no traffic figure"
+            click.echo(f"power check: {probe.name!r}: decided at the baseline ({why})")
+            continue
+        ticks = power.earliest_abort_ticks("default", rate * tick, p0,
+                                           psi=steady.min_effect, alpha=steady.alpha)
+        head = (f"power check: {probe.name!r}: ~{rate * tick:.0f} events per tick now; a "
+                f"sustained {steady.min_effect:g}× p0 would abort after ")
+        if ticks is None:
+            click.echo(head + f"no tick of the {window}-tick window. WARNING: too weak.")
+        else:
+            weak = " WARNING: more than half the window." if ticks > window / 2 else ""
+            click.echo(head + f"~{ticks} tick(s) of the {window}-tick window.{weak}")

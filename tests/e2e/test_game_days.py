@@ -55,10 +55,20 @@ def test_latency_that_breaks_the_p99_slo_aborts_within_a_few_ticks_and_is_revert
 
 def test_plan_shows_the_replicas_a_run_would_hit_and_touches_nothing(sandbox: Path) -> None:
     before = ready(sandbox)
-    done = gameday("plan", ROOT / "experiments/local-replica-kill.yaml", "--sandbox", sandbox)
-    assert done.returncode == 0, done.stderr
-    assert "targets: demo-" in done.stdout
-    assert "preflight: ok" in done.stdout
+    runs: list[str] = []
+
+    def planned_with_traffic() -> bool:  # a young sandbox has no rate over 1 m yet
+        done = gameday("plan", ROOT / "experiments/local-replica-kill.yaml", "--sandbox", sandbox)
+        assert done.returncode == 0, done.stderr
+        runs.append(done.stdout)
+        return "events per tick now" in done.stdout
+
+    assert wait_until(planned_with_traffic, timeout=60), runs[-1]
+    out = runs[-1]
+    assert "targets: demo-" in out
+    assert "preflight: ok" in out
+    assert "power check: 'error ratio': ~" in out  # today's traffic, from Prometheus
+    assert "tick(s) of the 10-tick window" in out
     assert ready(sandbox) == before and active_latency(sandbox) == []
 
 
