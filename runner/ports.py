@@ -59,6 +59,10 @@ class MetricsSource(Protocol):
         """One tick: every probe's reading, keyed by probe name."""
         ...
 
+    def read_errors(self) -> Mapping[str, str]:
+        """Why probes read no data on the last ``sample`` (probe name -> sentence)."""
+        ...
+
     def alerts(self, queries: Sequence[str]) -> list[str]:
         """The queries among ``queries`` that currently return a non-empty result."""
         ...

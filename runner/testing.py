@@ -63,6 +63,9 @@ class ScriptedMetrics:
             raise errors.PlatformError("Prometheus at fake://: connection refused")
         return {p.name: self.script(self.calls, p) for p in probes}
 
+    def read_errors(self) -> Mapping[str, str]:
+        return {}
+
     def traffic(self, probe: model.StatProbe) -> float | None:
         return 40.0
 

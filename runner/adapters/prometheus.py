@@ -338,6 +338,9 @@ class PrometheusSource:
                 problems.append(f"probe {probe.name!r}: {exc.message}")
         return problems
 
+    def read_errors(self) -> Mapping[str, str]:
+        return dict(self.last_errors)
+
     def traffic(self, probe: model.StatProbe) -> float | None:
         """Events per second over the last minute behind a statistical probe; None if unknown."""
         if isinstance(probe, model.RatioProbe):

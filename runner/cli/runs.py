@@ -71,8 +71,15 @@ def lock_path(exp: model.Experiment, options: compose.Options) -> Path:
 def target_lock(exp: model.Experiment, options: compose.Options) -> Iterator[Path]:
     """One run per target at a time on this machine (a non-blocking flock)."""
     path = lock_path(exp, options)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as fh:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "a+")  # noqa: SIM115 - closed by the with below
+    except OSError as exc:
+        raise errors.PreflightRefused(
+            f"Cannot create the target lock {path}: {exc.strerror}. Set GAMEDAY_LOCKS to a "
+            "writable directory; nothing was injected."
+        ) from exc
+    with fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

@@ -72,9 +72,7 @@ def read(
             samples.update(metrics.sample(prom_probes))
         except errors.GamedayError as exc:
             problems.append(exc.message)
-        # Sources that read "no data" instead of raising say why in ``last_errors``.
-        why: Mapping[str, str] = getattr(metrics, "last_errors", None) or {}
-        problems.extend(f"{name}: {text}" for name, text in why.items())
+        problems.extend(f"{name}: {text}" for name, text in metrics.read_errors().items())
     for probe in steady.probes:
         if isinstance(probe, model.ReadyReplicasProbe):
             try:

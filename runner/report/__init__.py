@@ -18,7 +18,6 @@ def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
     """Write every report format for a journal into ``out_dir``; return the paths."""
     read = reader.read(journal_path)
     facts = summary.summarize(read)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     rendered = (("report.md", markdown.render(facts)), ("report.html", html.render(facts)),
                 ("junit.xml", junit.render(facts)),
@@ -26,8 +25,11 @@ def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
     for name, text in rendered:
         path = out_dir / name
         try:
+            out_dir.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise errors.InputError(f"Cannot write {path}: {exc.strerror}.") from exc
+            raise errors.InputError(
+                f"Cannot write the report {path}: {exc.strerror}. Choose a writable directory "
+                "with --out; the journal itself is unchanged.") from exc
         written.append(path)
     return written

@@ -37,8 +37,7 @@ from typing import IO, TypedDict
 from runner.sandbox import exposition, httpbase
 
 POLL_INTERVAL = 0.1
-_KILL_PATH = re.compile(r"^/replicas/([A-Za-z0-9_.-]+)/kill$")
-_START_PATH = re.compile(r"^/replicas/([A-Za-z0-9_.-]+)/start$")
+_REPLICA_ACTION = re.compile(r"^/replicas/([A-Za-z0-9_.-]+)/(kill|start)$")
 
 
 class ReplicaInfo(TypedDict):
@@ -209,24 +208,18 @@ class ControlHandler(httpbase.Handler):
 
     def do_POST(self) -> None:
         self.read_body()
-        path = self.path.split("?", 1)[0]
-        match = _KILL_PATH.match(path)
-        if match is not None:
-            info = self.supervisor.kill(match.group(1))
-            if info is None:
-                self.send_json(404, {"error": f"no replica named {match.group(1)}"})
-            else:
-                self.send_json(200, {"killed": info["pid"] is not None, "replica": info})
+        match = _REPLICA_ACTION.match(self.path.split("?", 1)[0])
+        if match is None:
+            self.send_json(404, {"error": f"no such path {self.path}"})
             return
-        match = _START_PATH.match(path)
-        if match is not None:
-            info = self.supervisor.start(match.group(1))
-            if info is None:
-                self.send_json(404, {"error": f"no replica named {match.group(1)}"})
-            else:
-                self.send_json(200, {"replica": info})
-            return
-        self.send_json(404, {"error": f"no such path {self.path}"})
+        name, verb = match.groups()
+        info = self.supervisor.kill(name) if verb == "kill" else self.supervisor.start(name)
+        if info is None:
+            self.send_json(404, {"error": f"no replica named {name}"})
+        elif verb == "kill":
+            self.send_json(200, {"killed": info["pid"] is not None, "replica": info})
+        else:
+            self.send_json(200, {"replica": info})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

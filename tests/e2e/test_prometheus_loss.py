@@ -45,3 +45,5 @@ def test_losing_prometheus_in_the_fault_window_aborts_blind_and_reverts(
     assert verdict is not None and verdict["verdict"] == "blind"
     assert recovery.pending_reverts(journal) == []
     assert active_latency(own_sandbox) == []
+    blind_ticks = [t for t in journal.of_type("tick") if t.get("read_errors")]
+    assert blind_ticks and "Prometheus" in " ".join(blind_ticks[-1]["read_errors"])
