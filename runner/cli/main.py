@@ -80,9 +80,11 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Allow a production-looking context (the experiment must allow it too).")
 @click.option("--sweep-leftovers", is_flag=True,
               help="Remove gameday faults left by earlier runs before starting.")
+@click.option("--dry", is_flag=True,
+              help="Preflight, baseline and the watch on live metrics, injecting nothing.")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool) -> None:
+        sweep_leftovers: bool, dry: bool) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
     from runner.cli import runs
     from runner.model import loader
@@ -91,6 +93,7 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
     finished = runs.execute(
         exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
         journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
+        dry=dry,
     )
     click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
     click.echo(f"journal: {finished.journal}")

@@ -29,6 +29,10 @@ WARNING: Final = "warning"
 SIGNAL: Final = "signal"
 REVERT_SESSION: Final = "revert-session"
 JOURNAL_REPAIRED: Final = "journal-repaired"
+FAULT_EFFECT: Final = "fault-effect"
+REVERT_VERIFIED: Final = "revert-verified"
+LOCK: Final = "lock"
+HALT: Final = "halt"
 
 
 class Envelope(TypedDict):
