@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 Platform = Literal["local", "kubernetes"]
 TestMode = Literal["default", "fast"]
+
+_SECRET_HEADER = re.compile(r"authori[sz]ation|token|key|secret|cookie|passw|credential",
+                            re.IGNORECASE)
 
 #: The special Prometheus URL meaning "the local sandbox's own Prometheus".
 SANDBOX_PROMETHEUS = "sandbox"
@@ -109,16 +113,19 @@ class PrometheusConfig:
     ) -> tuple[str, ...]:
         """Every secret value this config carries or points to, longest first.
 
-        Header values (and their part after a scheme such as ``Bearer``), basic-auth
+        Values of secret-looking headers (``Authorization``, ``X-Api-Key``, ``Cookie``...,
+        and their part after a scheme such as ``Bearer``; a tenant header is not a secret
+        and is left out, though the loader redacts every header in the document), basic-auth
         passwords and their ``user:password`` base64 form, authorization credentials,
         the contents of ``password_file`` / ``credentials_file`` (read now with ``read``,
         stripped as Prometheus strips them; an unreadable file gives nothing), and the
         password in the URL's or the proxy URL's userinfo.
         """
         found: set[str] = set()
-        for value in self.headers.values():
-            found.add(value.strip())
-            found.add(value.strip().partition(" ")[2].strip())
+        for name, value in self.headers.items():
+            if _SECRET_HEADER.search(name):
+                found.add(value.strip())
+                found.add(value.strip().partition(" ")[2].strip())
         auth = self.authorization
         if auth is not None:
             found.add(auth.credentials or "")

@@ -103,10 +103,11 @@ def test_secret_values_hold_every_secret_and_the_contents_of_secret_files(
 ) -> None:
     (tmp_path / "pw").write_text("file-password\n")
     basic = load(tmp_path, "  url: https://u:url-pass@p:9090\n  basic_auth: "
-                 "{username: gameday, password_file: pw}\n  headers: {X-Key: 'Key k-1'}")
+                 "{username: gameday, password_file: pw}\n  headers: {X-Api-Key: 'Key k-1234', "
+                 "X-Scope-OrgID: t1}")
     values = basic.prometheus.secret_values()
     encoded = base64.b64encode(b"gameday:file-password").decode()
-    assert set(values) == {"file-password", encoded, "url-pass", "Key k-1", "k-1"}
+    assert set(values) == {"file-password", encoded, "url-pass", "Key k-1234", "k-1234"}
     assert list(values) == sorted(values, key=lambda v: (-len(v), v))
     auth = load(tmp_path, "  url: http://p:9090\n  authorization: {credentials_file: gone}")
     assert auth.prometheus.secret_values() == ()  # unreadable: nothing to scrub, no crash
