@@ -65,6 +65,7 @@ def execute(
     seed: int | None = None,
     write_reports: bool = True,
     dry: bool = False,
+    journal_key: bytes | None = None,
 ) -> Finished:
     """Run an experiment with real parts; returns when every fault is reverted."""
     cancel = clock_mod.Cancel()
@@ -82,7 +83,8 @@ def execute(
         journal_path = run_dir / "journal.jsonl"
         chosen_seed = seed if seed is not None else (
             exp.seed if exp.seed is not None else int(time.time()) % 1_000_000)
-        with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit]) as jw:
+        with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
+                                  key=journal_key, scrub=exp.prometheus.secret_values()) as jw:
             run_ports = run_mod.RunPorts(
                 metrics=metrics, platform=platform, activities=activities,
                 clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,

@@ -86,14 +86,20 @@ class RunContext:
         self.log(events.PHASE, phase=phase, **detail)
 
     def head(self) -> tuple[int, str] | None:
-        head = getattr(self.journal, "head", None)
-        if isinstance(head, tuple) and len(head) == 2:
-            return int(head[0]), str(head[1])
-        seq = getattr(self.journal, "next_seq", None)
-        prev = getattr(self.journal, "_prev", None)
-        if isinstance(seq, int) and isinstance(prev, str) and seq > 0:
-            return seq - 1, prev
-        return None
+        """The journal's last line written (seq, chain hash), or None before the first."""
+        head = self.journal.head
+        return None if head is None else (head.seq, head.hash)
+
+    def seal(self) -> None:
+        """Seal the journal (its last event), if it can still be written."""
+        if self.journal.sealed or self.journal.broken is not None:
+            return
+        try:
+            self.journal.seal()
+        except errors.GamedayError as exc:
+            if self.journal_error is None:
+                self.journal_error = exc.message
+            self.unrecorded.append("journal-sealed")
 
     # -- safe points ------------------------------------------------------------------
 

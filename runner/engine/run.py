@@ -140,8 +140,9 @@ class Run:
         try:
             return self._conclude(outcome, found, results)
         finally:
+            self.ctx.seal()
             if self.ctx.lease is not None and self._claimed:
-                self.ctx.lease.release(self.ctx.head())
+                self.ctx.lease.release(self.ctx.head())  # the sealed head, kept outside
 
     def _conclude(self, outcome: Outcome | None, found: abort_mod.Abort | None,
                   results: list[reverts.RevertOutcome]) -> Outcome:
