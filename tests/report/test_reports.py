@@ -36,8 +36,11 @@ def test_an_aborted_run_reports_the_abort_and_its_revert_latency_in_every_format
     assert "Abort decision to all faults reverted" in out["report.md"]
     assert "Verdict: broken (exit 1)" in out["report.html"]
     assert 'src="data:image/png;base64,' in out["report.html"]
-    suite = ET.fromstring(out["junit.xml"].split("?>", 1)[1])
-    assert suite.get("failures") == "1" and suite.get("tests") == "3"
+    root = ET.fromstring(out["junit.xml"].split("?>", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("failures") == "1" and suite.get("errors") == "0"
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["probe: errors"]
 
 
 def test_html_escapes_whatever_the_journal_holds(harness: Callable[..., Harness],
@@ -58,9 +61,10 @@ def test_a_run_that_died_reports_pending_reverts_and_how_to_finish_them(
     paths = report.write_all(h.journal_path, tmp_path / "out")
     md = (tmp_path / "out" / "report.md").read_text()
     assert "Verdict: incomplete" in md and "gameday revert" in md
-    assert "**PENDING**" in md
+    assert "**PENDING: run `gameday revert` on this journal**" in md
     assert reader.verify(reader.read(h.journal_path)) == []
-    assert len(paths) == 4
+    assert [p.name for p in paths] == ["report.md", "report.html", "junit.xml",
+                                       "chaostoolkit-journal.json", "ticks.csv"]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
