@@ -109,10 +109,12 @@ def from_document(document: Any) -> tuple[ProbeInfo, ...]:
     return tuple(p for p in found if p is not None)
 
 
-def complete(known: tuple[ProbeInfo, ...], seen: list[str],
-             statistical: set[str]) -> tuple[ProbeInfo, ...]:
-    """Known probes in document order, then those seen only in the ticks."""
+def complete(known: tuple[ProbeInfo, ...], seen: list[str], statistical: set[str],
+             gauges: set[str]) -> tuple[ProbeInfo, ...]:
+    """Known probes in document order, then those seen only in the ticks (calibrated ones
+    are statistical, those with values are guardrails whose bounds are not recorded)."""
     names = {p.name for p in known}
-    extra = tuple(ProbeInfo(n, "ratio" if n in statistical else "unknown")
+    extra = tuple(ProbeInfo(n, "ratio" if n in statistical else
+                            "gauge" if n in gauges else "unknown")
                   for n in seen if n not in names)
     return known + extra

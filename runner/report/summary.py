@@ -13,6 +13,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy as np
+
 from runner.journal import events, reader
 from runner.report import probes, scan, series, timeline
 
@@ -164,7 +166,9 @@ def _probes(found: scan.Scan, calibration: dict[str, Any] | None) -> tuple[Probe
     calibrated: dict[str, dict[str, Any]] = {
         str(p.get("name")): p for p in (calibration or {}).get("probes") or ()
         if isinstance(p, dict)}
-    infos = probes.complete(found.probes, list(found.series.probes), set(calibrated))
+    gauges = {name for name, col in found.series.probes.items()
+              if np.any(~np.isnan(np.frombuffer(col.fields["value"], dtype=np.float64)))}
+    infos = probes.complete(found.probes, list(found.series.probes), set(calibrated), gauges)
     return tuple(Probe(info, calibrated.get(info.name)) for info in infos)
 
 
