@@ -43,13 +43,18 @@ def cli() -> None:
     """
 
 
+json_option = click.option("--json", "as_json", is_flag=True,
+                           help="Print one JSON document (schema in docs/JSON.md).")
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def validate(files: tuple[Path, ...]) -> None:
+@json_option
+def validate(files: tuple[Path, ...], as_json: bool) -> None:
     """Check experiment files; report every problem at once; run nothing."""
     from runner.cli import validating
 
-    raise SystemExit(validating.validate_files(list(files)))
+    raise SystemExit(validating.validate_files(list(files), as_json=as_json))
 
 
 @cli.command()
@@ -58,14 +63,16 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--kubeconfig", default=None, help="Kubeconfig file (default: as kubectl).")
 @click.option("--context", default=None, help="Kube context to use.")
 @click.option("--allow-production", is_flag=True, help="Allow a production-looking context.")
+@json_option
 def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str | None,
-         allow_production: bool) -> None:
+         allow_production: bool, as_json: bool) -> None:
     """Dry run: targets, blast radius, queries; touches nothing."""
     from runner.cli import planning
     from runner.model import loader
 
     exp = loader.load(file)
-    planning.show(exp, _options(sandbox, kubeconfig, context, allow_production))
+    planning.show(exp, _options(sandbox, kubeconfig, context, allow_production),
+                  as_json=as_json)
 
 
 @cli.command()

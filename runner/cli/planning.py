@@ -2,12 +2,18 @@
 
 It runs the same preflight checks as a run (Prometheus answers every query, the platform
 answers, the selection fits the blast radius) and the same seeded target choice, then
-prints what a run would do. No fault is injected and no journal is written.
+says what a run would do. No fault is injected and no journal is written.
+
+Decision: the plan is computed once as a ``gameday.plan/v1`` document (docs/JSON.md) and
+then either printed as JSON (``--json``) or rendered for people from that same document,
+so the two outputs cannot disagree.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import click
 
@@ -15,59 +21,80 @@ from runner import errors, ports
 from runner.cli import compose
 from runner.model import experiment as model
 
+SCHEMA = "gameday.plan/v1"
 
-def _probe_line(probe: model.Probe, tick: float) -> str:
+
+def _probe(probe: model.Probe, tick: float) -> dict[str, Any]:
     if isinstance(probe, model.RatioProbe):
-        slo = f"<= {probe.max:.4g}" if probe.max is not None else "vs the baseline"
-        return (f"ratio {probe.name!r} {slo}: errors Δ{probe.errors} / total Δ{probe.total} "
-                f"per {tick:g} s tick, test mode {probe.mode}")
+        return {"name": probe.name, "kind": "ratio", "errors": probe.errors,
+                "total": probe.total, "max": probe.max, "mode": probe.mode,
+                "text": f"ratio {probe.name!r} "
+                        + (f"<= {probe.max:.4g}" if probe.max is not None else "vs the baseline")
+                        + f": errors Δ{probe.errors} / total Δ{probe.total} per {tick:g} s "
+                        f"tick, test mode {probe.mode}"}
     if isinstance(probe, model.LatencyProbe):
-        return (f"latency {probe.name!r}: P(latency > {probe.max * 1000:g} ms) <= "
-                f"{1 - probe.quantile:.4g} from {probe.histogram}_bucket{probe.match}")
+        return {"name": probe.name, "kind": "latency", "histogram": probe.histogram,
+                "match": probe.match, "quantile": probe.quantile, "max_seconds": probe.max,
+                "mode": probe.mode,
+                "text": f"latency {probe.name!r}: P(latency > {probe.max * 1000:g} ms) <= "
+                        f"{1 - probe.quantile:.4g} from {probe.histogram}_bucket{probe.match}"}
     if isinstance(probe, model.GaugeProbe):
-        return (f"guardrail {probe.name!r}: {probe.query} within [{probe.min}, {probe.max}] "
-                f"(fires after {probe.for_ticks} tick(s))")
-    return (f"guardrail {probe.name!r}: ready replicas of {probe.kind} {probe.workload} >= "
-            f"{probe.min} (fires after {probe.for_ticks} tick(s))")
+        bounds = _bounds(probe.min, probe.max)
+        return {"name": probe.name, "kind": "gauge", "query": probe.query, "min": probe.min,
+                "max": probe.max, "for_ticks": probe.for_ticks,
+                "text": f"guardrail {probe.name!r}: {probe.query} {bounds} "
+                        f"(fires after {probe.for_ticks} tick(s))"}
+    return {"name": probe.name, "kind": "ready-replicas", "workload": probe.workload,
+            "workload_kind": probe.kind, "min": probe.min, "for_ticks": probe.for_ticks,
+            "text": f"guardrail {probe.name!r}: ready replicas of {probe.kind} "
+                    f"{probe.workload} >= {probe.min} (fires after {probe.for_ticks} tick(s))"}
 
 
-def show(exp: model.Experiment, options: compose.Options) -> None:
-    click.echo(f"experiment: {exp.title}  ({exp.source}, sha256 {exp.sha256[:12]})")
-    click.echo(f"target: {exp.target.platform} namespace={exp.target.namespace or '-'} "
-               f"selector={exp.target.selector or '-'}")
-    br = exp.blast_radius
-    click.echo(f"blast radius: max_pods={br.max_pods} max_fraction={br.max_fraction} "
-               f"namespaces={list(br.namespaces) or '-'}")
+def _bounds(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"within [{low:g}, {high:g}]"
+    return f">= {low:g}" if low is not None else f"<= {high:g}"
+
+
+def build(exp: model.Experiment, options: compose.Options) -> dict[str, Any]:
+    """The ``gameday.plan/v1`` document; ``ok`` False when a run would be refused."""
     steady = exp.steady_state
-    click.echo(f"steady state: alpha={steady.alpha} baseline={steady.baseline:g} s "
-               f"tick={exp.prometheus.tick:g} s window={exp.duration:g} s")
-    for probe in exp.steady_state.probes:
-        click.echo("  - " + _probe_line(probe, exp.prometheus.tick))
+    tick = exp.prometheus.tick
+    br = exp.blast_radius
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "experiment": {"title": exp.title, "source": exp.source, "sha256": exp.sha256},
+        "target": {"platform": exp.target.platform, "namespace": exp.target.namespace,
+                   "selector": exp.target.selector},
+        "blast_radius": {"max_pods": br.max_pods, "max_fraction": br.max_fraction,
+                         "namespaces": list(br.namespaces)},
+        "steady_state": {"alpha": steady.alpha, "baseline_seconds": steady.baseline,
+                         "tick_seconds": tick, "window_seconds": exp.duration,
+                         "probes": [_probe(p, tick) for p in steady.probes]},
+        "ok": True, "problems": [], "warnings": [], "seed": None, "faults": [], "power": [],
+    }
     metrics = compose.build_metrics(exp, options)
     platform = compose.build_platform(exp, options)
-    prom = [p for p in exp.steady_state.probes if not isinstance(p, model.ReadyReplicasProbe)]
+    prom = [p for p in steady.probes if not isinstance(p, model.ReadyReplicasProbe)]
     problems = (metrics.preflight(prom) if prom else []) + platform.preflight(exp)
     if exp.abort.alerts:
         problems += metrics.preflight_alerts(exp.abort.alerts)
-    for warning in metrics.warnings(prom) if prom and not problems else []:
-        click.echo(f"warning: {warning}")
+    doc["warnings"] = list(metrics.warnings(prom)) if prom and not problems else []
     if problems:
-        raise errors.PreflightRefused(
-            "A run would be refused before any fault: " + "; ".join(problems)
-        )
+        doc.update(ok=False, problems=list(problems))
+        return doc
     seed = exp.seed if exp.seed is not None else 0
-    click.echo(f"faults (seed {seed}; a run journals the seed it uses):")
-    for fault in platform.plan(exp, "plan", seed):
-        targets = ", ".join(fault.targets) or "-"
-        click.echo(f"  #{fault.index} {fault.name} [{fault.kind}] targets: {targets}")
-        if fault.description:
-            click.echo(f"      {fault.description}")
-        click.echo(f"      revert: {'yes' if fault.revert else 'none declared'}")
-    _power_check(exp, metrics)
-    click.echo("preflight: ok (nothing was touched)")
+    doc["seed"] = seed
+    doc["faults"] = [
+        {"index": f.index, "name": f.name, "kind": f.kind, "targets": list(f.targets),
+         "description": f.description, "revert": f.revert is not None}
+        for f in platform.plan(exp, "plan", seed)
+    ]
+    doc["power"] = _power(exp, metrics)
+    return doc
 
 
-def _power_check(exp: model.Experiment, metrics: ports.MetricsSource) -> None:
+def _power(exp: model.Experiment, metrics: ports.MetricsSource) -> list[dict[str, Any]]:
     """How fast the default test could abort on the smallest violation worth catching,
     with today's traffic; the baseline of a run refines it (and checks fast mode)."""
     from runner.stats import power
@@ -75,19 +102,75 @@ def _power_check(exp: model.Experiment, metrics: ports.MetricsSource) -> None:
     steady = exp.steady_state
     tick = exp.prometheus.tick
     window = max(1, math.ceil(exp.duration / tick))
+    out: list[dict[str, Any]] = []
     for probe in steady.stat_probes:
         p0 = probe.max if isinstance(probe, model.RatioProbe) else 1.0 - probe.quantile
         rate = metrics.traffic(probe)
+        row: dict[str, Any] = {"probe": probe.name, "window_ticks": window,
+                               "min_effect": steady.min_effect, "events_per_tick": None,
+                               "earliest_abort_ticks": None, "weak": None, "decided_at": None}
         if p0 is None or rate is None:
-            why = "compared with the baseline" if p0 is None else "no traffic figure"
-            click.echo(f"power check: {probe.name!r}: decided at the baseline ({why})")
+            row["decided_at"] = "baseline"
+            row["why"] = "compared with the baseline" if p0 is None else "no traffic figure"
+        else:
+            ticks = power.earliest_abort_ticks("default", rate * tick, p0,
+                                               psi=steady.min_effect, alpha=steady.alpha)
+            row.update(events_per_tick=rate * tick, earliest_abort_ticks=ticks,
+                       weak=ticks is None or ticks > window / 2)
+        out.append(row)
+    return out
+
+
+def show(exp: model.Experiment, options: compose.Options, *, as_json: bool = False) -> None:
+    """Print the plan (text or JSON); a plan a run would refuse is exit 3 either way."""
+    doc = build(exp, options)
+    if as_json:
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        if not doc["ok"]:
+            raise SystemExit(int(errors.ExitCode.REFUSED))
+        return
+    _render(doc)
+    if not doc["ok"]:
+        raise errors.PreflightRefused(
+            "A run would be refused before any fault: " + "; ".join(doc["problems"])
+        )
+
+
+def _render(doc: dict[str, Any]) -> None:
+    exp, target, br, steady = (doc["experiment"], doc["target"], doc["blast_radius"],
+                               doc["steady_state"])
+    click.echo(f"experiment: {exp['title']}  ({exp['source']}, sha256 {exp['sha256'][:12]})")
+    click.echo(f"target: {target['platform']} namespace={target['namespace'] or '-'} "
+               f"selector={target['selector'] or '-'}")
+    fraction = "-" if br["max_fraction"] is None else f"{br['max_fraction']:g}"
+    click.echo(f"blast radius: max_pods={'-' if br['max_pods'] is None else br['max_pods']} "
+               f"max_fraction={fraction} namespaces={', '.join(br['namespaces']) or '-'}")
+    click.echo(f"steady state: alpha={steady['alpha']:g} baseline={steady['baseline_seconds']:g}"
+               f" s tick={steady['tick_seconds']:g} s window={steady['window_seconds']:g} s")
+    for probe in steady["probes"]:
+        click.echo("  - " + probe["text"])
+    for warning in doc["warnings"]:
+        click.echo(f"warning: {warning}")
+    if not doc["ok"]:
+        return
+    click.echo(f"faults (seed {doc['seed']}; a run journals the seed it uses):")
+    for fault in doc["faults"]:
+        click.echo(f"  #{fault['index']} {fault['name']} [{fault['kind']}] targets: "
+                   f"{', '.join(fault['targets']) or '-'}")
+        if fault["description"]:
+            click.echo(f"      {fault['description']}")
+        click.echo(f"      revert: {'yes' if fault['revert'] else 'none declared'}")
+    for row in doc["power"]:
+        head = f"power check: {row['probe']!r}: "
+        if row["decided_at"] == "baseline":
+            click.echo(head + f"decided at the baseline ({row['why']})")
             continue
-        ticks = power.earliest_abort_ticks("default", rate * tick, p0,
-                                           psi=steady.min_effect, alpha=steady.alpha)
-        head = (f"power check: {probe.name!r}: ~{rate * tick:.0f} events per tick now; a "
-                f"sustained {steady.min_effect:g}× p0 would abort after ")
+        head += (f"~{row['events_per_tick']:.0f} events per tick now; a sustained "
+                 f"{row['min_effect']:g}× p0 would abort after ")
+        ticks, window = row["earliest_abort_ticks"], row["window_ticks"]
         if ticks is None:
             click.echo(head + f"no tick of the {window}-tick window. WARNING: too weak.")
         else:
-            weak = " WARNING: more than half the window." if ticks > window / 2 else ""
+            weak = " WARNING: more than half the window." if row["weak"] else ""
             click.echo(head + f"~{ticks} tick(s) of the {window}-tick window.{weak}")
+    click.echo("preflight: ok (nothing was touched)")

@@ -75,6 +75,11 @@ def parse_duration(value: object, *, field: str) -> float:
     return seconds
 
 
+def unitless(value: object) -> bool:
+    """True for a bare number (``300``, ``"0.3"``): a duration written without its unit."""
+    return _number(value) is not None
+
+
 def _units(text: str, field: str) -> float | None:
     pos, total, last = 0, 0.0, -1
     while pos < len(text):

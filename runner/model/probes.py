@@ -18,7 +18,7 @@ import math
 from runner.model import durations, fields, syntax
 from runner.model import experiment as model
 from runner.model import problems as probs
-from runner.model.yamlsafe import Map, Node
+from runner.model.yamlsafe import Map, Node, Scalar
 
 MIN_BASELINE_TICKS = 3
 
@@ -198,6 +198,10 @@ def _latency(spec: _Spec) -> model.Probe | None:
     if "max" not in values:
         read.fail(values["latency"], path, "a latency probe needs 'max', the latency "
                   "threshold (e.g. max: 300ms)", "missing")
+    elif isinstance(node := values["max"], Scalar) and durations.unitless(node.value):
+        read.fail(node, f"{path}.max", f"a latency threshold needs a unit: write "
+                  f"{node.value}ms or {node.value}s (a bare number is ambiguous, and "
+                  "reading 300 as 300 seconds would never abort)")
     else:
         threshold = read.duration(values["max"], f"{path}.max")
     weight, mode = _weight_mode(read, values, path)

@@ -1,3 +1,4 @@
-"""Reuse the engine's fake-port harness for CLI rendering tests."""
+"""Fixtures for CLI tests: the engine's fake-port harness and the emulated cluster."""
 
-from tests.engine.conftest import harness  # noqa: F401 - a fixture, used by name
+from tests.engine.conftest import harness  # noqa: F401 - fixtures, used by name
+from tests.k8s.conftest import cluster, kubeconfig, shop  # noqa: F401

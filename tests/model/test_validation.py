@@ -100,6 +100,10 @@ CASES: list[tuple[str, str, tuple[str, int, str]]] = [
     ("a latency probe needs max",
      document(probes=PROBES + "    - name: p99\n      latency: {histogram: h_seconds}\n"),
      ("steady_state.probes[1]", 7, "missing")),
+    ("a latency threshold without a unit is refused, not read as seconds",
+     document(probes=PROBES + "    - name: p99\n      latency: {histogram: h_seconds}\n"
+              "      max: 300\n"),
+     ("steady_state.probes[1].max", 8, "value")),
     ("a quantile lies strictly inside 0..1",
      document(probes=PROBES + "    - name: p99\n      latency: {histogram: h}\n"
               "      quantile: 1\n      max: 1s\n"),
