@@ -18,19 +18,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import orjson
 
 from runner import errors
 from runner.journal import events as ev
-from runner.journal import reader
+from runner.journal import integrity, reader
 from runner.report import probes, series
 
-SEALED = "journal-sealed"
 MAX_PROBLEMS = 50
 
 
@@ -47,7 +45,7 @@ class Head:
 @dataclasses.dataclass(frozen=True)
 class Scan:
     path: Path
-    record: reader.Journal  # every event but the ticks (the last one kept)
+    record: reader.Journal  # every event but the ticks (the last one kept), no lines
     series: series.Series
     probes: tuple[probes.ProbeInfo, ...]
     integrity: tuple[str, ...]
@@ -57,26 +55,43 @@ class Scan:
 
 
 def resolve(path: Path | str) -> Path:
-    """The journal file for a path (a run directory means its journal.jsonl)."""
-    path = Path(path)
-    if path.is_dir():
-        candidate = path / "journal.jsonl"
-        if not candidate.exists():
-            raise errors.InputError(
-                f"{path} is a directory without a journal.jsonl. Pass the journal file "
-                "(reports/<run-id>/journal.jsonl) or its run directory.")
-        path = candidate
-    try:
-        info = path.stat()
-    except FileNotFoundError as exc:
-        raise errors.InputError(
-            f"No journal at {path}. Runs write theirs to reports/<run-id>/journal.jsonl.") from exc
-    if not stat.S_ISREG(info.st_mode):
-        raise errors.InputError(f"{path} is not a regular file, so it is not a journal. Pass "
-                                "the journal.jsonl a run wrote.")
-    if info.st_size > reader.MAX_JOURNAL_BYTES:
-        raise errors.InputError(f"{path} is {info.st_size} bytes, too large for a journal.")
+    """The journal file for a path (a run directory means its journal.jsonl); odd files
+    (FIFO, device, directory without a journal) are refused as the journal reader does."""
+    path = reader.locate(path)
+    size = path.stat().st_size
+    if size > reader.MAX_JOURNAL_BYTES:
+        raise errors.InputError(f"{path} is {size} bytes, too large for a journal.")
+    if size == 0:
+        raise errors.InputError(f"{path} is empty: no event was ever written to it; there is "
+                                "nothing to report.")
     return path
+
+
+class _Lines(Sequence[bytes]):
+    """The journal's complete lines, read again from disk on demand (never held)."""
+
+    def __init__(self, path: Path, count: int) -> None:
+        self.path = path
+        self.size = count
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[bytes]: ...
+
+    def __getitem__(self, index: int | slice) -> bytes | Sequence[bytes]:
+        lines = list(self)
+        return lines[index]
+
+    def __iter__(self) -> Iterator[bytes]:
+        for number, (line, complete) in enumerate(_lines(self.path)):
+            if number >= self.size or not complete:
+                return
+            yield line
 
 
 def _lines(path: Path) -> Iterator[tuple[bytes, bool]]:
@@ -92,35 +107,6 @@ def _lines(path: Path) -> Iterator[tuple[bytes, bool]]:
         raise errors.InputError(f"Cannot read the journal {path}: permission denied.") from exc
 
 
-class _Chain:
-    """The running check of sequence numbers and links, one line at a time."""
-
-    def __init__(self) -> None:
-        self.prev = ev.GENESIS
-        self.index = 0
-        self.problems: list[str] = []
-
-    def problem(self, text: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(text)
-        elif len(self.problems) == MAX_PROBLEMS:
-            self.problems.append("... more problems not listed (the journal is badly damaged)")
-
-    def step(self, number: int, event: dict[str, Any] | None, digest: str) -> None:
-        if event is None:
-            self.problem(f"line {number}: not a gameday journal event (the line is corrupt)")
-        else:
-            if event.get("seq") != self.index:
-                self.problem(f"line {number}: sequence number {event.get('seq')} where "
-                             f"{self.index} was expected (an event is missing or extra)")
-            if event.get("prev") != self.prev:
-                self.problem(f"line {number} (seq {event.get('seq')}): the hash of the "
-                             "previous line does not match (the journal was edited)")
-        own = event.get("hash") if event is not None else None
-        self.prev = own if isinstance(own, str) else digest
-        self.index += 1
-
-
 def _parse(line: bytes) -> Any:
     """orjson (3× the stdlib's speed on tick lines); the stdlib for what orjson refuses
     but Python's json writes (NaN, Infinity, huge integers)."""
@@ -133,48 +119,56 @@ def _parse(line: bytes) -> Any:
             return None
 
 
-def scan(path: Path | str) -> Scan:
-    """Read a journal once; see the module docstring."""
+_ENVELOPE = ("seq", "prev", "type", "chain", "events", "head")  # what the chain check reads
+
+
+def scan(path: Path | str, *, key: bytes | None = None) -> Scan:
+    """Read a journal once (and its raw lines once more for the chain check, unparsed)."""
     path = resolve(path)
-    chain = _Chain()
     kept: list[ev.Event] = []
-    hashes: list[str] = []
+    envelopes: list[ev.Event] = []
+    corrupt: list[str] = []
     ticks = series.Series()
     infos: tuple[probes.ProbeInfo, ...] = ()
     head: Head | None = None
     torn = False
-    last: tuple[ev.Event, str] | None = None
+    last: ev.Event | None = None
+    count = 0
     for number, (line, complete) in enumerate(_lines(path), start=1):
         if not complete:
             torn = True
             break
-        digest = hashlib.sha256(line).hexdigest()
+        count = number
         event = _parse(line)
         if not isinstance(event, dict) or "type" not in event or "seq" not in event:
-            event = None
-        chain.step(number, event, digest)
-        if event is None:
+            if len(corrupt) < MAX_PROBLEMS:
+                corrupt.append(f"line {number}: not a gameday journal event (the line is "
+                               "corrupt)")
+            envelopes.append({})
             continue
+        envelopes.append({k: event[k] for k in _ENVELOPE if k in event})
         own = event.get("hash")
         seq = event.get("seq")
-        head = Head(seq if isinstance(seq, int) else None, number, digest,
-                    own if isinstance(own, str) else None)
+        head = Head(seq if isinstance(seq, int) else None, number,
+                    hashlib.sha256(line).hexdigest(), own if isinstance(own, str) else None)
         if event["type"] == ev.TICK:
             ticks.add(event)
-            last = (event, digest)
+            last = event
             continue
         if event["type"] == ev.RUN_STARTED and not infos:
             infos = probes.from_document(event.get("experiment"))
             ticks.quantiles = {p.name: p.quantile for p in infos if p.quantile is not None}
         kept.append(event)
-        hashes.append(digest)
         last = None
     if last is not None:
-        kept.append(last[0])
-        hashes.append(last[1])
+        kept.append(last)
     ticks.finish()
-    seal = next((e for e in reversed(kept) if e.get("type") == SEALED), None)
-    record = reader.Journal(path=path, events=tuple(kept), torn_tail=torn, hashes=tuple(hashes))
+    light = reader.Journal(path=path, events=tuple(envelopes), torn_tail=torn,
+                           lines=_Lines(path, count), key=key)  # type: ignore[arg-type]
+    checked = integrity.check(light) if envelopes else None
+    problems = tuple(corrupt) + (checked.problems if checked else ())
+    seal = next((e for e in reversed(kept) if e.get("type") == ev.JOURNAL_SEALED), None)
+    record = reader.Journal(path=path, events=tuple(kept), torn_tail=torn)
     return Scan(path=path, record=record, series=ticks, probes=infos,
-                integrity=tuple(chain.problems), torn_tail=torn, head=head,
+                integrity=problems[:MAX_PROBLEMS], torn_tail=torn, head=head,
                 seal=dict(seal) if seal else None)

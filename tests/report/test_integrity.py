@@ -10,7 +10,7 @@ from pathlib import Path
 
 from runner import report
 from tests.engine.conftest import Harness
-from tests.report.conftest import append, broken_after, reports
+from tests.report.conftest import broken_after, reports
 
 
 def _edit_a_tick(path: Path) -> int:
@@ -21,7 +21,7 @@ def _edit_a_tick(path: Path) -> int:
     event["samples"]["errors"]["n"] = 12345.0
     lines[index] = json.dumps(event, separators=(",", ":"))
     path.write_text("\n".join(lines) + "\n")
-    return index + 2  # the next line's link breaks (1-based)
+    return index + 1  # the event whose content no longer matches its hash (1-based)
 
 
 def test_an_edited_journal_is_reported_broken_at_the_top_of_every_format(
@@ -30,10 +30,10 @@ def test_an_edited_journal_is_reported_broken_at_the_top_of_every_format(
     h.run()
     line = _edit_a_tick(h.journal_path)
     written = report.write(h.journal_path, tmp_path / "out")
-    assert written.integrity and f"line {line}" in written.integrity[0]
+    assert written.integrity and f"event {line} " in written.integrity[0]
     out = {p.name: p.read_text() for p in written.paths}
     assert out["report.md"].startswith("> **JOURNAL INTEGRITY BROKEN")
-    assert f"line {line}" in out["report.md"].split("# ", 1)[0]
+    assert f"event {line} " in out["report.md"].split("# ", 1)[0]
     body = out["report.html"].split("<body>", 1)[1]
     assert body.lstrip().startswith('<div class="integrity" id="integrity"')
     junit = out["junit.xml"]
@@ -48,15 +48,21 @@ def test_every_report_records_the_head_and_says_whether_the_journal_was_sealed(
     h = harness()
     h.run()
     out = reports(h.journal_path, tmp_path / "a")
-    head = hashlib.sha256(h.journal_path.read_bytes().splitlines()[-1]).hexdigest()
+    lines = h.journal_path.read_bytes().splitlines()
+    head = hashlib.sha256(lines[-1]).hexdigest()
     for name in ("report.md", "report.html", "junit.xml"):
         assert head in out[name], name
-    assert "not sealed" in out["report.md"]
-    append(h.journal_path, ("journal-sealed", {"events": 99, "head": "ab" * 32}))
-    sealed = reports(h.journal_path, tmp_path / "b")
-    assert "sealed: seq" in sealed["report.md"] and "head " + "ab" * 32 in sealed["report.md"]
-    assert 'name="gameday.journal_sealed" value="yes"' in sealed["junit.xml"]
-    assert "journal integrity: intact" in sealed["report.md"]
+    seal = json.loads(lines[-1])
+    assert seal["type"] == "journal-sealed"
+    assert f"- journal seal: sealed: seq {seal['seq']}" in out["report.md"]
+    assert 'name="gameday.journal_sealed" value="yes"' in out["junit.xml"]
+    assert "journal integrity: intact" in out["report.md"]
+    h.journal_path.write_bytes(b"\n".join(lines[:-1]) + b"\n")  # the seal cut away
+    cut = reports(h.journal_path, tmp_path / "b")
+    assert cut["report.md"].startswith("> **JOURNAL INTEGRITY BROKEN")
+    assert "does not end in a seal" in cut["report.md"].split("# ", 1)[0]
+    assert "not sealed" in cut["report.md"]
+    assert 'name="gameday.journal_sealed" value="no"' in cut["junit.xml"]
 
 
 def test_a_corrupt_line_in_the_middle_is_named_and_the_rest_is_still_reported(

@@ -87,7 +87,7 @@ def test_the_html_report_renders_in_a_real_browser_with_the_break_on_top(
     dom = done.stdout
     assert 'id="verdict"' in dom and "Verdict: broken" in dom
     assert dom.index('id="integrity"') < dom.index("<h1>")  # the break comes first
-    assert "JOURNAL INTEGRITY BROKEN" in dom and "line 9" in dom
+    assert "JOURNAL INTEGRITY BROKEN" in dom and "event 8 (seq 7, tick)" in dom
     for section in ('id="facts"', 'id="timeline"', 'id="faults"', 'id="probes"', 'id="ticks"'):
         assert section in dom, section
     assert 'src="data:image/png;base64,' in dom and "ABORT (steady-state)" in dom
