@@ -37,10 +37,11 @@ def _save(path: Path, produce: Callable[[Path], None]) -> None:
             "with --out; the journal itself is unchanged.") from exc
 
 
-def write(journal_path: Path | str, out_dir: Path | None = None) -> Written:
+def write(journal_path: Path | str, out_dir: Path | None = None, *,
+          key: bytes | None = None) -> Written:
     """Write every format for a journal (a file, or a run directory) into ``out_dir``
-    (default: beside the journal)."""
-    found = scan.scan(journal_path)
+    (default: beside the journal); ``key`` verifies a keyed (HMAC) chain."""
+    found = scan.scan(journal_path, key=key)
     facts = summary.summarize(found)
     out = out_dir if out_dir is not None else found.path.parent
     plot = plots.render(facts)
