@@ -128,10 +128,9 @@ def revert(journal: Path) -> None:
 def report(journal: Path, out: Path | None) -> None:
     """Regenerate the reports (Markdown, and more) from a journal."""
     from runner import report as report_mod
-    from runner.journal import reader
 
-    read = reader.read(journal)
-    for path in report_mod.write_all(read.path, out or read.path.parent):
+    written = report_mod.write(journal, out)  # one streaming read of the journal
+    for path in written.paths:
         click.echo(str(path))
 
 
