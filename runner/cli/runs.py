@@ -20,6 +20,7 @@ from types import FrameType
 
 from runner import errors, ports
 from runner.cli import compose, live
+from runner.cli import guard as guard_mod
 from runner.engine import clock as clock_mod
 from runner.engine import run as run_mod
 from runner.journal import writer
@@ -66,8 +67,14 @@ def execute(
     write_reports: bool = True,
     dry: bool = False,
     journal_key: bytes | None = None,
+    guard: bool = False,
+    journal_key_file: Path | None = None,
 ) -> Finished:
-    """Run an experiment with real parts; returns when every fault is reverted."""
+    """Run an experiment with real parts; returns when every fault is reverted.
+
+    ``guard`` starts a detached ``gameday guard --run`` for this run first: it reverts
+    the run's faults if this process dies (its log is ``guard.log`` beside the journal).
+    """
     cancel = clock_mod.Cancel()
     with signals_to(cancel):
         try:
@@ -83,15 +90,23 @@ def execute(
         journal_path = run_dir / "journal.jsonl"
         chosen_seed = seed if seed is not None else (
             exp.seed if exp.seed is not None else int(time.time()) % 1_000_000)
+        lease = compose.build_lease(exp, options, run_id=run_id, key=journal_key)
+        watchdog = guard_mod.spawn(run_id, run_dir / "guard.log", key_file=journal_key_file) \
+            if guard and not dry else None
         with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
                                   key=journal_key, scrub=exp.prometheus.secret_values()) as jw:
+            observe = getattr(lease, "observe", None)  # a lease that mirrors pending reverts
+            if callable(observe):
+                jw.add_listener(observe)
             run_ports = run_mod.RunPorts(
                 metrics=metrics, platform=platform, activities=activities,
                 clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
-                lease=compose.build_lease(exp),
+                lease=lease,
             )
             outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
                                   versions=compose.versions(), dry=dry).execute()
+        if watchdog is not None:
+            guard_mod.settle(watchdog)
     for line in outcome.unrecorded:
         print(f"gameday: not in the journal: {line}", file=sys.stderr)
     written: tuple[Path, ...] = ()

@@ -10,7 +10,11 @@ cluster. What kmock does not do, the harness adds, in front of it and in its eve
   seconds, and it keeps ``status.readyReplicas`` up to date;
 - RBAC in miniature: SelfSubjectAccessReview answers (allowed unless listed in
   ``denied``), and the denied calls themselves answer 403;
-- the Chaos Mesh ``NetworkChaos`` CRD, which can be "not installed" (404 everywhere).
+- the Chaos Mesh ``NetworkChaos`` CRD, which can be "not installed" (404 everywhere);
+- optimistic concurrency on Leases and ConfigMaps: every write gets a new
+  ``metadata.resourceVersion``, a merge patch naming a stale one answers 409 Conflict,
+  and ``conflicts`` makes the next patches of an object lose a race on purpose (as if
+  another writer got there first: its version moves, the patch answers 409).
 
 Decision: kmock is asyncio; the clients under test are synchronous. The emulator runs
 its own loop in a daemon thread; tests seed and read state through ``_run`` (a
@@ -40,6 +44,10 @@ REPLICASETS = kmock.resource("apps", "v1", "replicasets")
 STATEFULSETS = kmock.resource("apps", "v1", "statefulsets")
 NETWORKCHAOS = kmock.resource("chaos-mesh.org", "v1alpha1", "networkchaos")
 SSAR = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
+LEASES = kmock.resource("coordination.k8s.io", "v1", "leases")
+CONFIGMAPS = kmock.resource("", "v1", "configmaps")
+_VERSIONED = (LEASES, CONFIGMAPS)
+_versions = itertools.count(1000)
 
 _uids = itertools.count(1)
 
@@ -109,6 +117,14 @@ class _Emulator(kmock.KubernetesEmulator):
             raise kmock.KubernetesResourceNotFoundError()
         if request.resource in (PODS, DEPLOYMENTS):
             self.harness.dirty = True
+        if request.resource in _VERSIONED:
+            if request.action == kmock.action.UPDATE and request.name is not None:
+                return await kmock.RawHandler._handle(self, request)  # _patch_versioned
+            if request.action == kmock.action.CREATE and isinstance(request.data, dict):
+                meta = request.data.setdefault("metadata", {})
+                meta["resourceVersion"] = str(next(_versions))
+                meta.setdefault("uid", _uid())
+                meta.setdefault("creationTimestamp", _now())
         return await super()._handle(request)
 
 
@@ -121,6 +137,7 @@ class EmulatedCluster:
         self.crd_installed = crd_installed
         self.controller = controller
         self.denied: set[tuple[str, str, str]] = set()  # (verb, group, resource)
+        self.conflicts: dict[tuple[str, str, str], int] = {}  # (plural, ns, name) -> count
         self.namespaces: dict[str, dict[str, str]] = {}  # name -> labels
         self.dirty = True
         self.url = ""
@@ -164,6 +181,12 @@ class EmulatedCluster:
                 kind="Deployment", namespaced=True)
             emu.resources["apps/v1/statefulsets"] = kmock.ResourceInfo(
                 kind="StatefulSet", namespaced=True)
+            emu.resources["coordination.k8s.io/v1/leases"] = kmock.ResourceInfo(
+                kind="Lease", namespaced=True)
+            emu.resources["v1/configmaps"] = kmock.ResourceInfo(kind="ConfigMap",
+                                                                namespaced=True)
+            for versioned in _VERSIONED:
+                emu[kmock.action.UPDATE, versioned] << self._patch_versioned
             if self.crd_installed:
                 emu.resources["chaos-mesh.org/v1alpha1/networkchaos"] = kmock.ResourceInfo(
                     kind="NetworkChaos", namespaced=True, singular="networkchaos",
@@ -198,6 +221,37 @@ class EmulatedCluster:
                 if _selector_matches(selector, (item.get("metadata") or {}).get("labels") or {})
             ]
         return payload
+
+    async def _patch_versioned(self, request: Any) -> Any:
+        """A merge patch with optimistic concurrency, as the API server does it."""
+        assert self._emu is not None
+        async with self._emu._lock:
+            key = (request.resource, request.namespace, request.name)
+            try:
+                obj = self._emu.objects[key]
+            except KeyError:
+                raise kmock.KubernetesObjectNotFoundError() from None
+            if obj.deleted:
+                raise kmock.KubernetesObjectNotFoundError()
+            data = dict(request.data or {})
+            meta = dict(data.get("metadata") or {})
+            have = (obj.raw.get("metadata") or {}).get("resourceVersion")
+            race = (request.resource.plural, request.namespace, request.name)
+            if self.conflicts.get(race, 0) > 0:
+                self.conflicts[race] -= 1
+                obj.patch({"metadata": {"resourceVersion": str(next(_versions))}})
+                have = "moved"
+            wanted = meta.get("resourceVersion")
+            if have == "moved" or (wanted is not None and wanted != have):
+                raise kmock.KubernetesError(
+                    status=409, reason="Conflict",
+                    message=f'Operation cannot be fulfilled on {request.resource.plural} '
+                            f'"{request.name}": the object has been modified; please apply '
+                            "your changes to the latest version and try again")
+            meta["resourceVersion"] = str(next(_versions))
+            data["metadata"] = meta
+            obj.patch(data)
+            return obj.raw
 
     async def _namespace(self, request: Any) -> Any:
         """kmock reads ``/api/v1/namespaces/NAME`` as a namespace scope, not an object."""
