@@ -132,10 +132,11 @@ class EmulatedCluster:
     """Start with ``start()``, stop with ``stop()``; write a kubeconfig with ``kubeconfig``."""
 
     def __init__(self, *, ready_after: float = 0.3, crd_installed: bool = True,
-                 controller: bool = True) -> None:
+                 controller: bool = True, chaos_mesh: bool = False) -> None:
         self.ready_after = ready_after
         self.crd_installed = crd_installed
         self.controller = controller
+        self.chaos_mesh = chaos_mesh  # a Chaos Mesh controller in miniature (status only)
         self.denied: set[tuple[str, str, str]] = set()  # (verb, group, resource)
         self.conflicts: dict[tuple[str, str, str], int] = {}  # (plural, ns, name) -> count
         self.namespaces: dict[str, dict[str, str]] = {}  # name -> labels
@@ -279,7 +280,27 @@ class EmulatedCluster:
                 self.dirty = False
                 async with self._emu._lock:  # type: ignore[union-attr]
                     self._reconcile()
+            if self.chaos_mesh:
+                async with self._emu._lock:  # type: ignore[union-attr]
+                    self._inject_chaos()
             await asyncio.sleep(0.05)
+
+    def _inject_chaos(self) -> None:
+        """Report every new NetworkChaos injected into the pods its selector matches."""
+        for (_res, ns, _name), chaos in self._live(NETWORKCHAOS):
+            if (chaos.raw.get("status") or {}).get("conditions"):
+                continue
+            labels = ((chaos.raw.get("spec") or {}).get("selector") or {}).get(
+                "labelSelectors") or {}
+            selector = ",".join(f"{k}={v}" for k, v in labels.items())
+            pods = [obj.raw["metadata"]["name"] for _key, obj in self._live(PODS, ns)
+                    if _selector_matches(selector, obj.raw["metadata"].get("labels") or {})]
+            chaos.patch({"status": {
+                "conditions": [{"type": "Selected", "status": "True"},
+                               {"type": "AllInjected", "status": "True"},
+                               {"type": "AllRecovered", "status": "False"}],
+                "experiment": {"desiredPhase": "Run", "containerRecords": [
+                    {"id": f"{ns}/{pod}", "phase": "Injected"} for pod in pods]}}})
 
     def _live(self, resource: Any, namespace: str | None = None) -> list[tuple[Any, Any]]:
         assert self._emu is not None
