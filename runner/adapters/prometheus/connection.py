@@ -153,10 +153,12 @@ class Connection:
         if _TRANSIENT_STATUS.search(text):
             return Transient(detail)
         if _DENIED_STATUS.search(text):
+            sent, from_file = self._credentials()
+            check = ("Check them, and that the file holds the current secret." if from_file
+                     else "Check them.")
             return errors.PlatformError(
                 f"Prometheus at {self.where} refused the credentials ({detail}); "
-                f"gameday sent {self._credentials()}. Check them (and that the file they "
-                "come from holds the current secret)."
+                f"gameday sent {sent}. {check}"
             )
         if _TLS_TO_PLAIN in text:
             return errors.PlatformError(
@@ -168,18 +170,22 @@ class Connection:
             "Fix the query in the experiment file."
         )
 
-    def _credentials(self) -> str:
+    def _credentials(self) -> tuple[str, bool]:
+        """What gameday authenticated with (never the secret), and whether from a file."""
         config = self._config
         if config.basic_auth is not None:
-            source = "password_file" if config.basic_auth.password_file else "password"
-            return f"basic_auth for user {config.basic_auth.username!r} (its {source})"
+            from_file = bool(config.basic_auth.password_file)
+            source = "password_file" if from_file else "password"
+            return f"basic_auth for user {config.basic_auth.username!r} (its {source})", \
+                from_file
         if config.authorization is not None:
-            source = "credentials_file" if config.authorization.credentials_file \
-                else "credentials"
-            return f"an Authorization {config.authorization.type} header (its {source})"
+            from_file = bool(config.authorization.credentials_file)
+            source = "credentials_file" if from_file else "credentials"
+            return f"an Authorization {config.authorization.type} header (its {source})", \
+                from_file
         if any(name.lower() == "authorization" for name in config.headers):
-            return "the Authorization header from prometheus.headers"
-        return "no credentials: add basic_auth or authorization to prometheus"
+            return "the Authorization header from prometheus.headers", False
+        return "no credentials: add basic_auth or authorization to prometheus", False
 
     def _tls_problem(self, exc: Exception) -> str:
         text = str(exc)
