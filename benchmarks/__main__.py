@@ -16,6 +16,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.revert_bench", ["--runs", "20"], ["--runs", "20"]),
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
+    ("benchmarks.report_bench", [], ["--quick"]),
     ("benchmarks.tick_bench", [], ["--quick"]),
 )
 
