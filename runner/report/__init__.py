@@ -14,9 +14,12 @@ from runner.journal import reader
 from runner.report import ctk, html, junit, markdown, summary
 
 
-def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
-    """Write every report format for a journal into ``out_dir``; return the paths."""
-    read = reader.read(journal_path)
+def write_all(journal_path: Path, out_dir: Path, *, key: bytes | None = None) -> list[Path]:
+    """Write every report format for a journal into ``out_dir``; return the paths.
+
+    ``key`` verifies a keyed (HMAC) journal; without it such a journal reads as unverified.
+    """
+    read = reader.read(journal_path, key=key)
     facts = summary.summarize(read)
     written: list[Path] = []
     rendered = (("report.md", markdown.render(facts)), ("report.html", html.render(facts)),
