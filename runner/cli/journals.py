@@ -122,8 +122,8 @@ def journal_show(path: Path, as_json: bool, key_file: Path | None, expected_head
             else "POSSIBLY TRUNCATED"
         click.echo(f"integrity: {word}\n  " + "\n  ".join(found.problems))
     else:
-        click.echo(f"integrity: ok ({len(read.events)} events, {found.chain} chain intact"
-                   + (", sealed)" if found.sealed else ")"))
+        click.echo(f"integrity: ok ({len(read.events)} events, hash chain intact: "
+                   f"{found.chain}" + (", sealed)" if found.sealed else ")"))
     raise SystemExit(int(code))
 
 

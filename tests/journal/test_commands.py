@@ -73,7 +73,7 @@ def test_journal_show_prints_a_timeline_and_the_integrity(
     path = runs.dead_run(tmp_path / "journal.jsonl")
     code, out, _err = gameday(capsys, "journal", "show", path)
     assert code == 0 and "inject #0 latency" in out
-    assert "integrity: ok (6 events, sha256 chain intact)" in out
+    assert "integrity: ok (6 events, hash chain intact: sha256)" in out
 
 
 def test_journal_show_json_is_one_versioned_document(
