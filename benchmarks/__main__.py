@@ -17,6 +17,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.journal_bench", ["--events", "2000"], ["--events", "500"]),
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
+    ("benchmarks.report_bench", [], ["--quick"]),
 )
 
 

@@ -139,23 +139,20 @@ def report(journal_path: Path, out: Path | None, key_file: Path | None) -> None:
     command then exits 2.
     """
     from runner import report as report_mod
-    from runner.journal import reader
 
-    key = load_key(key_file)
-    read = reader.read(journal_path, key=key)
-    problems = reader.verify(read)
     try:
-        written = report_mod.write_all(read.path, out or read.path.parent, key=key)
+        written = report_mod.write(journal_path, out, key=load_key(key_file))
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise errors.InputError(
-            f"{read.path}: its events are well-formed JSON but not shaped as gameday writes "
-            f"them ({type(exc).__name__}: {exc}); no report could be rendered from it. Check "
-            "that it is an unedited gameday journal (`gameday journal show`).") from exc
-    for path in written:
+            f"{journal_path}: its events are not shaped as gameday writes them "
+            f"({type(exc).__name__}: {exc}); no report could be rendered from it. Check that "
+            "it is an unedited gameday journal (`gameday journal show`).") from exc
+    for path in written.paths:
         click.echo(str(path))
-    if problems:
-        click.echo(f"gameday: the journal {read.path} is not intact: " + "; ".join(problems)
-                   + ". The reports were written and show it.", err=True)
+    if written.integrity:
+        click.echo(f"gameday: the journal {written.journal} is not intact: "
+                   + "; ".join(written.integrity) + ". The reports were written and show it.",
+                   err=True)
         raise SystemExit(int(ExitCode.INVALID))
 
 
