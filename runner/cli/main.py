@@ -87,17 +87,23 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Allow a production-looking context (the experiment must allow it too).")
 @click.option("--sweep-leftovers", is_flag=True,
               help="Remove gameday faults left by earlier runs before starting.")
+@click.option("--dry", is_flag=True,
+              help="Preflight, baseline and the watch on live metrics, injecting nothing.")
+@click.option("--journal-key-file", type=click.Path(path_type=Path), default=None,
+              help="Key for an HMAC-SHA256 journal chain (default: $GAMEDAY_JOURNAL_KEY).")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool) -> None:
+        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
     from runner.cli import runs
+    from runner.journal import keys as journal_keys
     from runner.model import loader
 
     exp = loader.load(file)
     finished = runs.execute(
         exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
         journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
+        dry=dry, journal_key=journal_keys.load(journal_key_file),
     )
     click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
     click.echo(f"journal: {finished.journal}")

@@ -213,7 +213,7 @@ def _run(runnable: list[provenance.Decision], refused: list[provenance.Decision]
            pending=[d.fault for d in runnable], forced=force,
            not_run=[d.fault for d in refused])
     with runs.signals_to(clock_mod.Cancel()):
-        stack = reverts.RevertStack(activities, record,  # type: ignore[arg-type]
+        stack = reverts.RevertStack(activities, record,
                                     clock_mod.SystemClock(), by="gameday revert")
         for d in runnable:
             stack.push(reverts.RevertEntry(d.fault, d.name, d.revert))

@@ -114,6 +114,8 @@ def latest_reverts(read: reader.Journal) -> dict[Any, dict[str, Any]]:
 def _checks(read: reader.Journal, type_: str) -> dict[Any, Check]:
     found: dict[Any, Check] = {}
     for e in read.of_type(type_):
+        if not isinstance(e.get("ok"), bool):
+            continue  # ok None: the platform could not check; the report says "not checked"
         measured = e.get("measured")
         found[e.get("fault")] = Check(ok=e.get("ok") is True, detail=str(e.get("detail") or ""),
                                       measured=dict(measured) if isinstance(measured, dict)
