@@ -18,6 +18,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
     ("benchmarks.report_bench", [], ["--quick"]),
+    ("benchmarks.tick_bench", [], ["--quick"]),
 )
 
 
