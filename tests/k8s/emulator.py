@@ -44,8 +44,8 @@ REPLICASETS = kmock.resource("apps", "v1", "replicasets")
 STATEFULSETS = kmock.resource("apps", "v1", "statefulsets")
 NETWORKCHAOS = kmock.resource("chaos-mesh.org", "v1alpha1", "networkchaos")
 SSAR = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
-LEASES = kmock.resource("coordination.k8s.io", "v1", "leases")
 CONFIGMAPS = kmock.resource("", "v1", "configmaps")
+LEASES = kmock.resource("coordination.k8s.io", "v1", "leases")
 _VERSIONED = (LEASES, CONFIGMAPS)
 _versions = itertools.count(1000)
 
@@ -182,10 +182,10 @@ class EmulatedCluster:
                 kind="Deployment", namespaced=True)
             emu.resources["apps/v1/statefulsets"] = kmock.ResourceInfo(
                 kind="StatefulSet", namespaced=True)
+            emu.resources["v1/configmaps"] = kmock.ResourceInfo(  # the gameday-stop switch
+                kind="ConfigMap", namespaced=True)
             emu.resources["coordination.k8s.io/v1/leases"] = kmock.ResourceInfo(
                 kind="Lease", namespaced=True)
-            emu.resources["v1/configmaps"] = kmock.ResourceInfo(kind="ConfigMap",
-                                                                namespaced=True)
             for versioned in _VERSIONED:
                 emu[kmock.action.UPDATE, versioned] << self._patch_versioned
             if self.crd_installed:
