@@ -16,6 +16,8 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.revert_bench", ["--runs", "20"], ["--runs", "20"]),
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
+    ("benchmarks.overhead_bench", ["--ticks", "300", "--repeat", "3"],
+     ["--ticks", "60", "--repeat", "1"]),
 )
 
 

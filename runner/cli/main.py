@@ -87,19 +87,27 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Allow a production-looking context (the experiment must allow it too).")
 @click.option("--sweep-leftovers", is_flag=True,
               help="Remove gameday faults left by earlier runs before starting.")
+@click.option("--metrics-port", metavar="[HOST:]PORT", default=None,
+              help="Serve gameday's own metrics on /metrics (PORT alone: on 127.0.0.1).")
+@click.option("--pushgateway", metavar="URL", default=None,
+              help="Push gameday's own metrics to this Prometheus Pushgateway.")
+@click.option("--metrics-textfile", type=click.Path(path_type=Path), default=None,
+              help="Write gameday's own metrics to this .prom file (node_exporter textfile).")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool) -> None:
+        sweep_leftovers: bool, metrics_port: str | None, pushgateway: str | None,
+        metrics_textfile: Path | None) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
     from runner.cli import runs
     from runner.model import loader
 
     exp = loader.load(file)
-    finished = runs.execute(
-        exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
-        journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
-    )
-    click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
+    with runs.open_sink(metrics_port, pushgateway, metrics_textfile) as sink:
+        finished = runs.execute(
+            exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
+            journal_dir=journal_dir or compose.reports_root(), sink=sink, seed=seed,
+        )
+    click.echo(live.wrapped(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}"))
     click.echo(f"journal: {finished.journal}")
     for path in finished.reports:
         click.echo(f"report:  {path}")
