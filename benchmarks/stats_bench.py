@@ -211,6 +211,57 @@ def simulate(runs: int, h1_runs: int, seed: int, gens: list[str],
     return res
 
 
+# --- per-tick cost and import cost ----------------------------------------------------
+
+STEP_BUDGET_US = 20.0  # issue 8: monitor.step ≤ 20 µs per probe per tick
+
+
+def step_cost(probes: int, mode: str, ticks: int = 200, seed: int = 7) -> float:
+    """Mean µs of CPU per probe per tick of ``monitor.step`` + ``to_dict`` (the engine's use)."""
+    from runner.stats import monitor
+
+    rng = np.random.default_rng(seed)
+    specs = [monitor.ProbeSpec(f"p{i}", P0, mode=mode) for i in range(probes)]  # type: ignore[arg-type]
+    base = {s.name: [monitor.Obs(1500.0, float(rng.binomial(1500, P0 / 2))) for _ in range(20)]
+            for s in specs}
+    plan = monitor.calibrate(specs, ALPHA, base, window_ticks=ticks)
+    feed = [{s.name: monitor.Obs(1500.0, float(rng.binomial(1500, P0 / 2))) for s in specs}
+            for _ in range(ticks)]
+    state = monitor.start(plan)
+    started = time.process_time()
+    for obs in feed:
+        state, decision = monitor.step(plan, state, obs)
+        decision.to_dict()
+    return (time.process_time() - started) / ticks / probes * 1e6
+
+
+def import_seconds(module: str, runs: int = 5) -> float:
+    """Best-of-``runs`` wall time of importing ``module`` in a fresh interpreter (cold cost)."""
+    import subprocess
+
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    best = math.inf
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                             text=True)
+        best = min(best, float(out.stdout.strip()))
+    return best
+
+
+def cost_lines() -> list[str]:
+    lines = ["| probes | mode | µs per probe per tick | target |", "|---|---|---|---|"]
+    for probes in (20, 100):
+        for mode in ("default", "fast"):
+            us = step_cost(probes, mode)
+            verdict = "PASS" if us <= STEP_BUDGET_US else "FAIL"
+            lines.append(f"| {probes} | {mode} | {us:.1f} | {verdict} ≤ {STEP_BUDGET_US:g} |")
+    lines += ["", "| import (fresh interpreter, best of 5) | seconds |", "|---|---|"]
+    for module in ("scipy.stats", "scipy.special", "numpy", "runner.stats.monitor",
+                   "runner.engine.run", "runner.cli.planning"):
+        lines.append(f"| `{module}` | {import_seconds(module):.3f} |")
+    return lines
+
+
 # --- reporting ------------------------------------------------------------------------
 
 

@@ -28,6 +28,14 @@ def log_mean_exp(log_values: npt.ArrayLike, axis: int = -1) -> FloatArray:
     return np.asarray(np.squeeze(out, axis=axis), dtype=np.float64)
 
 
+def log_mean_exp_of(log_values: Sequence[float]) -> float:
+    """Plain-math ``log_mean_exp`` of a few scalars (the per-tick path: no numpy on scalars)."""
+    top = max(log_values)
+    if not math.isfinite(top):
+        return top
+    return top + math.log(sum([math.exp(x - top) for x in log_values]) / len(log_values))
+
+
 def log_weighted_sum(log_values: Sequence[float], weights: Sequence[float]) -> float:
     """log(Σ w_j exp(x_j)) for weights w_j ≥ 0; zero weights drop out; empty → -inf."""
     terms = [math.log(w) + x for x, w in zip(log_values, weights, strict=True) if w > 0]

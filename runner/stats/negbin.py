@@ -27,6 +27,7 @@ Functions are vectorised over leading axes, like ``betting``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -112,22 +113,39 @@ class FastState:
     log_k: tuple[float, ...]
     bet: betting.BettingState
 
-    @property
+    @functools.cached_property
     def log_e(self) -> float:
-        nb = float(combine.log_mean_exp(np.asarray(self.log_k)))
-        return float(_hedge(nb, self.bet.log_e))
+        nb = combine.log_mean_exp_of(self.log_k)
+        bet = self.bet.log_e
+        top = max(nb, bet)
+        w = TILT_WEIGHT
+        return top + math.log(w * math.exp(nb - top) + (1.0 - w) * math.exp(bet - top))
 
 
 def start(psis: tuple[float, ...] = PSIS) -> FastState:
     return FastState(log_k=tuple(0.0 for _ in psis), bet=betting.start())
 
 
+@functools.lru_cache(maxsize=256)
+def _scalar_tilts(phi: float) -> tuple[tuple[float, float], ...]:
+    """(θ_ψ, k_ψ) per ψ for one φ in plain math (a plan's φ is fixed, so this is cached)."""
+    out = []
+    for psi in PSIS:
+        x = min((psi - 1.0) / phi, 0.9 / (phi - 1.0))
+        out.append((math.log1p(x), math.log1p(-(phi - 1.0) * x) / (phi - 1.0)))
+    return tuple(out)
+
+
 def update(
     state: FastState, n: float, e: float, p0: float, phi: float, n_ref: float | None,
 ) -> tuple[FastState, float]:
-    """One tick: the new state and the increment of log E."""
-    logs = log_factors(n, e, p0, phi)
+    """One tick: the new state and the increment of log E (plain-math twin of the arrays)."""
+    if phi <= 1.0:
+        raise ValueError("the dispersion bound phi must be > 1")
+    n_c = max(n, 0.0)
+    e_c = min(max(e, 0.0), n_c)
+    p0_n = p0 * n_c
+    logs = [theta * e_c + p0_n * k for theta, k in _scalar_tilts(phi)]
     bet, _ = betting.update(state.bet, n, e, p0, n_ref)
-    new = FastState(log_k=tuple(float(a + b) for a, b in zip(state.log_k, logs, strict=True)),
-                    bet=bet)
+    new = FastState(log_k=tuple(a + b for a, b in zip(state.log_k, logs, strict=True)), bet=bet)
     return new, new.log_e - state.log_e

@@ -28,7 +28,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
+from scipy import special
 
 from runner.stats import baseline, betting, dispersion, negbin
 
@@ -64,8 +64,8 @@ def tested_rate(gen: Generator, p: float) -> float:
     """The bad-request probability actually counted (differs from p only for latency)."""
     if gen.kind != "latency" or gen.bucket_ratio == 1.0:
         return p
-    z = float(sps.norm.isf(p)) + math.log(gen.bucket_ratio) / gen.lat_sigma
-    return float(sps.norm.sf(z))
+    z = float(special.ndtri(1.0 - p)) + math.log(gen.bucket_ratio) / gen.lat_sigma
+    return float(special.ndtr(-z))
 
 
 def _phase(rng: np.random.Generator, runs: int, ticks: int, gen: Generator,
@@ -174,6 +174,6 @@ def baseline_mode_abort(b: Batch, alpha: float) -> IntArray:
 def clopper_pearson(k: int, n: int, confidence: float = 0.99) -> tuple[float, float]:
     """One-sided Clopper–Pearson bounds (lower, upper) at ``confidence`` each."""
     a = 1.0 - confidence
-    lo = 0.0 if k == 0 else float(sps.beta.ppf(a, k, n - k + 1))
-    hi = 1.0 if k == n else float(sps.beta.ppf(1.0 - a, k + 1, n - k))
+    lo = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, a))
+    hi = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - a))
     return lo, hi
