@@ -142,20 +142,25 @@ class LiveSink:
                                width=width, highlight=False, markup=False, emoji=False)
         self.state = livepanel.ViewState()
         self._live: Any = None
+        self._done = False
 
     def emit(self, event: Mapping[str, Any]) -> None:
         from rich.live import Live
         from rich.text import Text
 
         kind = event.get("type")
+        if kind == "run-started":  # a game day hands one sink several runs
+            self.state, self._done = type(self.state)(), False
         self.state.fold(event)
         if kind in self.HISTORY and (line := describe(event)) is not None:
             stamp = time.strftime("%H:%M:%S", time.gmtime(float(event.get("ts") or 0)))
             style = "bold red" if kind == "abort" else ("yellow" if kind == "warning" else "")
             self.console.print(Text(f"{stamp} {line}", style=style))
         if kind == "verdict":
+            self._done = True
             self.close()
-            return
+        if self._done:
+            return  # after the verdict (a seal, say): the panel stays as it ended
         if self._live is None:
             self._live = Live(console=self.console, auto_refresh=False, transient=False,
                               redirect_stdout=False, redirect_stderr=False)
