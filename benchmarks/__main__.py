@@ -18,6 +18,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.stats_bench", [], ["--quick"]),
     ("benchmarks.overhead_bench", ["--ticks", "300", "--repeat", "3"],
      ["--ticks", "60", "--repeat", "1"]),
+    ("benchmarks.report_bench", [], ["--quick"]),
 )
 
 

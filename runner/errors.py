@@ -23,6 +23,8 @@ file, the path and what to do.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import Any
 
 
 class ExitCode(enum.IntEnum):
@@ -105,7 +107,15 @@ class PlatformError(GamedayError):
 
 
 class ActivityError(PlatformError):
-    """A Chaos Toolkit activity (fault action or revert) failed."""
+    """A Chaos Toolkit activity (fault action or revert) failed.
+
+    ``evidence`` is what the failure was judged on, bounded and JSON-able (exit status,
+    HTTP status, the tail of stderr or of the body, the exception), for the journal.
+    """
+
+    def __init__(self, message: str, evidence: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.evidence: dict[str, Any] = dict(evidence or {})
 
 
 class Interrupted(GamedayError):

@@ -88,6 +88,13 @@ def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
     raise errors.InputError(f"{exp.source}: unknown target.platform {exp.target.platform!r}.")
 
 
+def build_lease(exp: model.Experiment) -> ports.TargetLease:
+    """The claim on the run's targets: local flocks and a run record (lease)."""
+    from runner.adapters import locks
+
+    return locks.LocalLease(lease_seconds=max(30.0, 3 * exp.prometheus.tick))
+
+
 def build_activities() -> ports.ActivityRunner:
     from runner.adapters import chaos
 

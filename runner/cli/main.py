@@ -87,6 +87,10 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Allow a production-looking context (the experiment must allow it too).")
 @click.option("--sweep-leftovers", is_flag=True,
               help="Remove gameday faults left by earlier runs before starting.")
+@click.option("--dry", is_flag=True,
+              help="Preflight, baseline and the watch on live metrics, injecting nothing.")
+@click.option("--journal-key-file", type=click.Path(path_type=Path), default=None,
+              help="Key for an HMAC-SHA256 journal chain (default: $GAMEDAY_JOURNAL_KEY).")
 @click.option("--metrics-port", metavar="[HOST:]PORT", default=None,
               help="Serve gameday's own metrics on /metrics (PORT alone: on 127.0.0.1).")
 @click.option("--pushgateway", metavar="URL", default=None,
@@ -95,10 +99,12 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Write gameday's own metrics to this .prom file (node_exporter textfile).")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool, metrics_port: str | None, pushgateway: str | None,
+        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None,
+        metrics_port: str | None, pushgateway: str | None,
         metrics_textfile: Path | None) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
     from runner.cli import runs
+    from runner.journal import keys as journal_keys
     from runner.model import loader
 
     exp = loader.load(file)
@@ -106,6 +112,7 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
         finished = runs.execute(
             exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
             journal_dir=journal_dir or compose.reports_root(), sink=sink, seed=seed,
+            dry=dry, journal_key=journal_keys.load(journal_key_file),
         )
     click.echo(live.wrapped(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}"))
     click.echo(f"journal: {finished.journal}")
@@ -130,10 +137,9 @@ def revert(journal: Path) -> None:
 def report(journal: Path, out: Path | None) -> None:
     """Regenerate the reports (Markdown, and more) from a journal."""
     from runner import report as report_mod
-    from runner.journal import reader
 
-    read = reader.read(journal)
-    for path in report_mod.write_all(read.path, out or read.path.parent):
+    written = report_mod.write(journal, out)  # one streaming read of the journal
+    for path in written.paths:
         click.echo(str(path))
 
 

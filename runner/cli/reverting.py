@@ -35,7 +35,8 @@ def revert_journal(path: Path, *, sink: ports.Sink) -> ExitCode:
             writer.JournalWriter(read.path, now=time.time, listeners=[sink.emit]) as jw:
         jw.append(events.REVERT_SESSION, state="started", run_id=run_id,
                   pending=[e.get("fault") for e in pending])
-        stack = reverts.RevertStack(activities, jw, clock_mod.SystemClock(), by="gameday revert")
+        stack = reverts.RevertStack(activities, jw.append, clock_mod.SystemClock(),
+                                    by="gameday revert")
         for intent in pending:
             stack.push(reverts.RevertEntry(int(intent["fault"]), str(intent.get("name")),
                                            intent["revert"]))

@@ -35,6 +35,10 @@ WARNING: Final = "warning"
 SIGNAL: Final = "signal"
 REVERT_SESSION: Final = "revert-session"
 JOURNAL_REPAIRED: Final = "journal-repaired"
+FAULT_EFFECT: Final = "fault-effect"
+REVERT_VERIFIED: Final = "revert-verified"
+LOCK: Final = "lock"
+HALT: Final = "halt"
 JOURNAL_SEALED: Final = "journal-sealed"
 
 ENVELOPE_FIELDS: Final = frozenset({"seq", "ts", "time", "type", "prev", "hash", "chain"})
