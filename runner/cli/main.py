@@ -103,7 +103,7 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
         metrics_port: str | None, pushgateway: str | None,
         metrics_textfile: Path | None) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
-    from runner.cli import runs
+    from runner.cli import live, runs
     from runner.journal import keys as journal_keys
     from runner.model import loader
 
