@@ -22,6 +22,21 @@ def _fmt_prob(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, int | float) else "-"
 
 
+def _text(value: Any) -> str:
+    """A value as a person reads it: no ``None``, no ``[...]``, no ``b'...'``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value) or "-"
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
 def describe(event: Mapping[str, Any]) -> str | None:
     """One human line for an event, or None for events not worth a line."""
     kind = event.get("type")
@@ -30,7 +45,7 @@ def describe(event: Mapping[str, Any]) -> str | None:
     if kind == "phase":
         extra = {k: v for k, v in event.items()
                  if k not in {"seq", "ts", "time", "type", "prev", "hash", "chain", "phase"}}
-        detail = " ".join(f"{k}={v}" for k, v in extra.items())
+        detail = " ".join(f"{k}={_text(v)}" for k, v in extra.items())
         return f"phase {event.get('phase')} {detail}".rstrip()
     if kind == "preflight":
         warnings = event.get("warnings") or []
@@ -47,20 +62,20 @@ def describe(event: Mapping[str, Any]) -> str | None:
         return f"inject #{event.get('fault')} {event.get('name')} " \
                f"targets={','.join(event.get('targets') or []) or '-'}"
     if kind == "fault-result":
-        ok = "ok" if event.get("ok") else f"FAILED: {event.get('error')}"
+        ok = "ok" if event.get("ok") else f"FAILED: {_text(event.get('error'))}"
         return f"injected #{event.get('fault')} {event.get('name')}: {ok}"
     if kind == "abort":
         return f"ABORT ({event.get('kind')}): {event.get('reason')}"
     if kind == "revert-result":
-        ok = "ok" if event.get("ok") else f"FAILED: {event.get('error')}"
+        ok = "ok" if event.get("ok") else f"FAILED: {_text(event.get('error'))}"
         return f"reverted #{event.get('fault')} {event.get('name')}: {ok} " \
-               f"({event.get('attempts')} attempt(s), {event.get('seconds', 0):.3f} s)"
+               f"({_text(event.get('attempts'))} attempt(s), {event.get('seconds') or 0:.3f} s)"
     if kind == "recovery":
         return f"recovery: {'back' if event.get('recovered') else 'NOT back'}"
     if kind == "warning":
         return f"warning: {event.get('message')}"
     if kind == "signal":
-        return f"signal: {event.get('reason')}; {event.get('note')}"
+        return f"signal: {_text(event.get('reason'))}; {_text(event.get('note'))}"
     if kind == "verdict":
         return f"verdict: {event.get('verdict')} (exit {event.get('exit_code')}): " \
                f"{event.get('reason')}"
@@ -95,19 +110,12 @@ def _tick_line(event: Mapping[str, Any]) -> str:
 
 
 class PlainSink:
-    """Timestamped lines, one per event of interest (CI, pipes).
+    """Timestamped lines, one per event of interest (CI, pipes)."""
 
-    ``show_verdict`` False leaves the verdict to the command's own last lines (``gameday
-    run`` prints it once, on stdout); ``journal show`` keeps it in the timeline.
-    """
-
-    def __init__(self, out: TextIO | None = None, *, show_verdict: bool = True) -> None:
+    def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stderr
-        self.show_verdict = show_verdict
 
     def emit(self, event: Mapping[str, Any]) -> None:
-        if event.get("type") == "verdict" and not self.show_verdict:
-            return
         line = describe(event)
         if line is None:
             return
@@ -192,4 +200,4 @@ def make_sink(out: TextIO | None = None) -> PlainSink | LiveSink:
     stream = out or sys.stderr
     if stream.isatty() and not os.environ.get("CI"):
         return LiveSink(stream)
-    return PlainSink(stream, show_verdict=False)
+    return PlainSink(stream)

@@ -52,18 +52,6 @@ def test_ci_gets_one_timestamped_line_per_event_of_interest(
     assert all(line[2] == ":" and line[5] == ":" for line in lines)  # HH:MM:SS prefix
 
 
-def test_a_run_in_ci_leaves_the_verdict_to_the_command_which_prints_it_once(
-        harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CI", "true")
-    h = harness()
-    h.run()
-    out = io.StringIO()
-    sink = live.make_sink(out)
-    for event in h.sink.events:
-        sink.emit(event)
-    assert "verdict" not in out.getvalue() and "phase watch" in out.getvalue()
-
-
 def test_a_terminal_gets_a_status_panel_with_probes_guardrails_faults_and_a_progress_bar(
         harness: Callable[..., Harness]) -> None:
     h = harness()
