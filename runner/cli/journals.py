@@ -159,11 +159,18 @@ def report(journal_path: Path, out: Path | None, key_file: Path | None) -> None:
 @click.command()
 @click.argument("journal_path", metavar="JOURNAL", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True,
-              help="Run the reverts that derive from the experiment even though the journal "
-                   "is broken, unverified, or written by a live process.")
+              help="Run the reverts that derive from the experiment even when the journal is "
+                   "broken or unverified, nothing outside it confirms its copy of the "
+                   "experiment, or a live process writes it. A revert that does not derive "
+                   "from the experiment never runs.")
+@click.option("--experiment", type=click.Path(path_type=Path), default=None,
+              help="The experiment file the run ran, if the path recorded in the journal "
+                   "does not reach it from here (it vouches for the journal's copy when its "
+                   "sha256 matches).")
 @key_option
 @head_option
-def revert(journal_path: Path, force: bool, key_file: Path | None, expected_head: Any) -> None:
+def revert(journal_path: Path, force: bool, experiment: Path | None, key_file: Path | None,
+           expected_head: Any) -> None:
     """Finish the reverts a dead run left pending (checks, then appends to JOURNAL).
 
     Only reverts that derive from the experiment recorded at the run's start run; what
@@ -175,5 +182,6 @@ def revert(journal_path: Path, force: bool, key_file: Path | None, expected_head
 
     code = reverting.revert_journal(
         journal_path, sink=live.PlainSink(), force=force, key=load_key(key_file),
-        expected_head=expected_head, warn=lambda text: click.echo(text, err=True))
+        expected_head=expected_head, experiment=experiment,
+        warn=lambda text: click.echo(text, err=True))
     raise SystemExit(int(code))

@@ -63,9 +63,12 @@ def describe_activity(activity: Mapping[str, Any]) -> str:
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
-def _experiment_file(started: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, str | None]:
-    """The document of the run's experiment file, if that file is still the one that ran."""
-    source, recorded = started.get("source"), started.get("experiment_sha256")
+def _experiment_file(started: Mapping[str, Any], given: Path | None
+                     ) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The document of the run's experiment file (``given``, else the recorded ``source``),
+    if that file is still the one that ran."""
+    recorded = started.get("experiment_sha256")
+    source = str(given) if given is not None else started.get("source")
     if not isinstance(source, str) or not isinstance(recorded, str):
         return None, None
     path = Path(source)
@@ -126,27 +129,33 @@ def revert_journal(
     expected_head: chain.Head | None = None,
     activities: ports.ActivityRunner | None = None,
     lock: Lock | None = None,
+    experiment: Path | None = None,
     say: Say = print,
     warn: Say | None = None,
 ) -> ExitCode:
-    """Check, show, and (unless refused) run the pending reverts of a run's journal."""
+    """Check, show, and (unless refused) run the pending reverts of a run's journal.
+
+    ``experiment``: the experiment file the run ran, when the path the journal recorded
+    does not reach it from here (it vouches for the journal's copy if its sha256 matches).
+    """
     first = reader.read(path, key=key, expected_head=expected_head)
     with lock(first) if lock is not None else contextlib.nullcontext():
         read = reader.read(first.path, key=key, expected_head=expected_head) \
             if lock is not None else first
         return _session(read, sink=sink, force=force, key=key, activities=activities,
-                        say=say, warn=warn or say)
+                        experiment=experiment, say=say, warn=warn or say)
 
 
 def _session(read: reader.Journal, *, sink: ports.Sink, force: bool, key: bytes | None,
-             activities: ports.ActivityRunner | None, say: Say, warn: Say) -> ExitCode:
+             activities: ports.ActivityRunner | None, experiment: Path | None, say: Say,
+             warn: Say) -> ExitCode:
     started = read.events[0]
     if started.get("type") != events.RUN_STARTED:
         raise errors.InputError(
             f"{read.path} does not start with a run-started event, so it is not the journal "
             "of a run (a day journal? revert the journals of its runs). Nothing was run.")
     found = integrity.check(read)
-    confirmed, file_note = _experiment_file(started)
+    confirmed, file_note = _experiment_file(started, experiment)
     vouched = "the keyed chain verified" if found.chain == chain.HMAC and found.trusted else None
     known = provenance.decide(read, vouched=vouched, confirmed=confirmed)
     say(f"gameday revert: run {known.run_id} ({started.get('title', '?')}), journal {read.path}")

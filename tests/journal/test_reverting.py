@@ -117,6 +117,16 @@ def test_without_the_experiment_file_a_declared_revert_needs_force(tmp_path: Pat
     assert forced.code == ExitCode.HELD and forced.ran == BOTH
 
 
+def test_the_experiment_file_can_be_named_when_its_recorded_path_does_not_reach_it(
+        tmp_path: Path) -> None:
+    path = runs.dead_run(tmp_path / "journal.jsonl")
+    moved = tmp_path / "elsewhere.yaml"
+    (tmp_path / "experiment.yaml").rename(moved)
+    done = revert(path, experiment=moved)
+    assert done.code == ExitCode.HELD and done.ran == BOTH
+    assert f"experiment file: {moved} still matches" in done.text
+
+
 def test_a_keyed_chain_vouches_for_the_document_when_the_file_is_gone(tmp_path: Path) -> None:
     path = runs.dead_run(tmp_path / "journal.jsonl", key=KEY)
     (tmp_path / "experiment.yaml").write_text("changed since\n")
