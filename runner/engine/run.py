@@ -323,9 +323,13 @@ class Run:
     def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
         halt = halted.halt
         found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
+        where: dict[str, object] = {"phase": halted.point.phase}
+        if halted.point.tick is not None:
+            where["tick"] = halted.point.tick
+        if halted.point.fault is not None:
+            where["fault"] = halted.point.fault
         self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), tick=halted.point.tick,
-                          phase=halted.point.phase)
+                          evidence=dict(found.evidence), **where)
         return found
 
     def _alerts(self) -> list[str]:
