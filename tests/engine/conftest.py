@@ -56,10 +56,12 @@ class Harness:
     sentinels: tuple[ports.Sentinel, ...] = ()
     lease: ports.TargetLease | None = None
     journal_ops: disk.Ops | None = None
+    journal_reserve: int = disk.RESERVE_BYTES
 
     def run(self, *, dry: bool = False) -> run_mod.Outcome:
         with writer.JournalWriter(self.journal_path, now=self.clock.time,
-                                  listeners=[self.sink.emit], ops=self.journal_ops) as jw:
+                                  listeners=[self.sink.emit], ops=self.journal_ops,
+                                  reserve_bytes=self.journal_reserve) as jw:
             run_ports = run_mod.RunPorts(self.metrics, self.platform, self.activities,
                                          self.clock, jw, self.cancel,
                                          sentinels=self.sentinels, lease=self.lease)

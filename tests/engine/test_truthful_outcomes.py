@@ -152,3 +152,13 @@ def test_a_disk_that_fills_up_ends_the_window_while_the_reverts_still_fit(
     assert journal.last("abort")["kind"] == "journal"
     assert [e["ok"] for e in journal.of_type("revert-result")] == [True, True]
     assert journal.last("verdict")["verdict"] == "stopped"
+
+
+def test_a_run_whose_journal_has_no_reserve_refuses_before_any_fault(
+        harness: Callable[..., Harness]) -> None:
+    h = harness()
+    h.journal_reserve = 0  # as when the disk is already too full for the reserve
+    outcome = h.run()
+    assert outcome.exit_code == ExitCode.REFUSED
+    assert "no room for the reserve" in outcome.reason
+    assert h.activities.ran == []

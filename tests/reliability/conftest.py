@@ -13,8 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from runner.journal import integrity, reader, recovery
-from tests.e2e.conftest import active_latency, ready
-from tests.e2e.conftest import running as running  # the fixture: runs stopped by PID
+from tests.e2e.conftest import (
+    active_latency,
+    ready,
+    running,  # noqa: F401 - the fixture: runs stopped by PID
+)
 
 LATENCY = "{latency: {selector: app=demo, delay: 20ms}}"
 KILL_ONE = "{pod-kill: {selector: app=demo, count: 1}}"

@@ -53,3 +53,22 @@ def test_concurrent_runs_on_the_same_replicas_are_refused_however_spelled(
     assert code == ExitCode.RUNNER_ERROR, err
     assert nothing_live(sandbox)
     assert intact(path)
+
+
+def test_gameday_revert_on_a_live_run_refuses_and_leaves_its_faults_alone(
+        sandbox: Path, tmp_path: Path, running: list[Running]) -> None:
+    from tests.e2e.conftest import active_latency
+
+    exp = experiment(tmp_path / "e.yaml", LATENCY, duration="8s")
+    run = Running(exp, "--sandbox", sandbox, "--journal-dir", tmp_path / "j")
+    running.append(run)
+    path = run.journal_path(tmp_path / "j")
+    run.wait_for_event(path, phase_is("watch"))
+    done = gameday("revert", path)
+    assert done.returncode == ExitCode.REFUSED, done.stdout + done.stderr
+    assert "live run" in done.stderr
+    assert len(active_latency(sandbox)) == 1, "a refused revert must not touch the live fault"
+    code, _out, err = run.wait(timeout=90)
+    assert code == ExitCode.HELD, err
+    assert nothing_live(sandbox)
+    assert intact(path)
