@@ -184,6 +184,15 @@ def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
                                        keep=keep))
 
 
+def _add_days() -> None:
+    from runner.cli import stopping
+
+    cli.add_command(stopping.stop_command)
+
+
+_add_days()
+
+
 def _add_k8s() -> None:
     try:
         from runner.cli.k8s import k8s
