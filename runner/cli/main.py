@@ -91,21 +91,30 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Preflight, baseline and the watch on live metrics, injecting nothing.")
 @click.option("--journal-key-file", type=click.Path(path_type=Path), default=None,
               help="Key for an HMAC-SHA256 journal chain (default: $GAMEDAY_JOURNAL_KEY).")
+@click.option("--metrics-port", metavar="[HOST:]PORT", default=None,
+              help="Serve gameday's own metrics on /metrics (PORT alone: on 127.0.0.1).")
+@click.option("--pushgateway", metavar="URL", default=None,
+              help="Push gameday's own metrics to this Prometheus Pushgateway.")
+@click.option("--metrics-textfile", type=click.Path(path_type=Path), default=None,
+              help="Write gameday's own metrics to this .prom file (node_exporter textfile).")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None) -> None:
+        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None,
+        metrics_port: str | None, pushgateway: str | None,
+        metrics_textfile: Path | None) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
-    from runner.cli import runs
+    from runner.cli import live, runs
     from runner.journal import keys as journal_keys
     from runner.model import loader
 
     exp = loader.load(file)
-    finished = runs.execute(
-        exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
-        journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
-        dry=dry, journal_key=journal_keys.load(journal_key_file),
-    )
-    click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
+    with runs.open_sink(metrics_port, pushgateway, metrics_textfile) as sink:
+        finished = runs.execute(
+            exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
+            journal_dir=journal_dir or compose.reports_root(), sink=sink, seed=seed,
+            dry=dry, journal_key=journal_keys.load(journal_key_file),
+        )
+    click.echo(live.wrapped(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}"))
     click.echo(f"journal: {finished.journal}")
     for path in finished.reports:
         click.echo(f"report:  {path}")

@@ -14,9 +14,10 @@ import dataclasses
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from runner import errors, ports
 from runner.cli import compose, live
@@ -123,3 +124,33 @@ def write_all_reports(journal_path: Path) -> tuple[Path, ...]:
 
 def default_sink() -> ports.Sink:
     return live.make_sink()
+
+
+class Fanout:
+    """One sink that hands every event to several (the live view, the metrics)."""
+
+    def __init__(self, *sinks: ports.Sink) -> None:
+        self.sinks = sinks
+
+    def emit(self, event: Mapping[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.emit(event)
+
+
+@contextlib.contextmanager
+def open_sink(metrics_port: str | None = None, pushgateway: str | None = None,
+              metrics_textfile: Path | None = None) -> Iterator[ports.Sink]:
+    """The run's sink: the live view (or plain lines), plus gameday's own metrics when
+    asked for; the metrics are flushed and their server stopped when the block ends."""
+    from runner.adapters import telemetry_outputs
+
+    cfg = telemetry_outputs.config(metrics_port, pushgateway, metrics_textfile)
+    view = live.make_sink()
+    try:
+        if not cfg.enabled:
+            yield view
+            return
+        with telemetry_outputs.open_telemetry(cfg) as metrics:
+            yield Fanout(view, metrics.sink)
+    finally:
+        view.close()
