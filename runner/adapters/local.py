@@ -233,7 +233,12 @@ class LocalPlatform:
         wanted, jitter = float(args["delay"]), float(args.get("jitter", 0.0))
         if not any(i["id"] == args["injection_id"] for i in client.active_latency(st)):
             return ports.EffectCheck(False, f"the proxy lists no injection {args['injection_id']}")
-        through, direct = effects.added_latency(st, wanted + jitter)
+        try:
+            through, direct = effects.added_latency(st, wanted + jitter)
+        except errors.PlatformError as exc:
+            return ports.EffectCheck(None, f"injection {args['injection_id']} is listed by the "
+                                     f"proxy, but the added delay could not be measured "
+                                     f"({exc.message})")
         added = through - direct
         measured: dict[str, Any] = {
             "requested_s": wanted, "jitter_s": jitter, "added_s": round(added, 4),
