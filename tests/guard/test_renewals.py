@@ -4,6 +4,7 @@ local lease and run record)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +53,7 @@ def test_a_long_fault_window_renews_the_lease_every_tick_and_it_never_lapses(
     outcome = h.run()
     assert outcome.exit_code == 0, outcome.reason
     times = [t for t, _phase in lease.renewals]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) <= TICK + 1e-6, "renewed at least once a tick"
     assert max(gaps) < lease.lease_seconds
     phases = {phase for _t, phase in lease.renewals}
