@@ -26,6 +26,7 @@ on a ``requests.Session`` built here from ``PrometheusConfig``. Decisions:
 from __future__ import annotations
 
 import ast
+import datetime
 import json
 import re
 import ssl
@@ -158,8 +159,12 @@ class Connection:
     def close(self) -> None:
         self._client.close()
 
-    def query(self, promql: str, *, at: float | None = None) -> Any:
+    def query(self, promql: str, *, at: float | None = None,
+              span: tuple[float, float, float] | None = None) -> Any:
         """One instant query (evaluated at Unix time ``at``, or now); ``data.result``.
+
+        ``span`` = (start, end, step) makes it a range query (``/api/v1/query_range``,
+        a matrix), with the same retries and the same failures named (replay's history).
 
         Raises ``QueryFailed`` (Prometheus refused it, with its own error text) or
         ``errors.PlatformError`` (unreachable, timing out, failing, certificate, auth).
@@ -175,7 +180,7 @@ class Connection:
             reraise=True,
         )
         try:
-            return retrying(self._once, promql, at)
+            return retrying(self._once, promql, at, span)
         except Transient as exc:
             raise errors.PlatformError(
                 f"Prometheus at {self.where} did not answer the query `{promql}` "
@@ -184,11 +189,19 @@ class Connection:
                 "prometheus.timeout if it is just slow."
             ) from exc
 
-    def _once(self, promql: str, at: float | None) -> Any:
+    def _once(self, promql: str, at: float | None,
+              span: tuple[float, float, float] | None = None) -> Any:
         params = {"timeout": f"{self.timeout:g}"}  # seconds; "0.5s" would be rejected
         if at is not None:
             params["time"] = f"{at:.3f}"
         try:
+            if span is not None:  # exact start/end: the client would round them to seconds
+                start, end = (datetime.datetime.fromtimestamp(x, datetime.UTC)
+                              for x in span[:2])
+                return self._client.custom_query_range(
+                    promql, start_time=start, end_time=end, step=f"{span[2]:g}",
+                    params={**params, "start": f"{span[0]:.3f}", "end": f"{span[1]:.3f}"},
+                    timeout=self.timeout)
             return self._client.custom_query(promql, params=params, timeout=self.timeout)
         except requests.exceptions.SSLError as exc:
             raise errors.PlatformError(self._tls_problem(exc)) from exc
