@@ -17,6 +17,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
     ("benchmarks.report_bench", [], ["--quick"]),
+    ("benchmarks.replay_bench", [], ["--quick"]),
 )
 
 

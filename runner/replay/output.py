@@ -168,7 +168,7 @@ def markdown(result: session.Result, *, limit: int = 200) -> str:
             refused.setdefault(w.reason.split(" (")[0][:200], []).append(w)
     if refused:
         lines += ["## Windows that never started", ""]
-        for why, group in refused.items():
+        for group in refused.values():
             lines.append(f"- {len(group)} window(s), {windows.iso(group[0].start)} to "
                          f"{windows.iso(group[-1].start)}: {group[0].reason[:300]}")
         lines.append("")

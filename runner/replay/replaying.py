@@ -3,9 +3,10 @@
 The composition of ``driver`` (one window through the engine) and ``session`` (which
 windows, the calibration passes, the totals), adapter-free: the history arrives as a
 ``session.Fetched`` and a ``source_for(now)`` factory, so this package never speaks
-HTTP. The replay journals itself (``replay-started``, one ``replay-window`` per window,
-``replay-finished``) in the output directory: what was replayed, over which history,
-and what each window would have done, for a reviewer who was not there.
+HTTP. The replay journals itself (``replay-started``, a ``replay-window`` for each window
+that would have aborted or covers an incident, ``replay-finished`` with the counts of
+all of them) in the output directory: what was replayed, over which history, and what
+it would have done, for a reviewer who was not there (replay.json lists every window).
 
 A Ctrl-C (the ``cancel`` token) ends the replay between windows: what was replayed is
 kept, and the result is marked partial with the reason.
@@ -94,8 +95,9 @@ def journal(result: session.Result, path: Path, *, now: Callable[[], float] = ti
                   experiment=dict(result.exp.document), experiment_sha256=result.exp.sha256,
                   prometheus=data["prometheus"], range=data["range"], layout=data["layout"],
                   dry_run=True, replay=True)
-        for w in data["windows"]:
-            jw.append(events.REPLAY_WINDOW, **_compact(w))
+        for w in data["windows"]:  # every window is in replay.json; here the telling ones
+            if w["status"] not in ("held", "refused") or w["kind"] == "incident":
+                jw.append(events.REPLAY_WINDOW, **_compact(w))
         jw.append(events.REPLAY_FINISHED, partial=data["partial"], failure=data["failure"],
                   false_aborts=data["false_aborts"],
                   steady_state_test=data["steady_state_test"], counts=data["counts"],

@@ -259,9 +259,11 @@ class Fetcher:
     def _failed(self, exc: errors.PlatformError, grid: Grid, first: int) -> str:
         at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(grid.time(first)))
         size = " (even in the smallest chunks)" if _too_big(exc) else ""
+        slow = (" (gameday replay --timeout sets how long each history query may take.)"
+                if "did not answer" in exc.message else "")
         return (f"Prometheus at {self.conn.where} failed while the history was fetched{size}: "
-                f"{exc.message} History from {at} on was not fetched; the replay covers "
-                "only what was, and says so.")
+                f"{exc.message}{slow} History from {at} on was not fetched; the replay "
+                "covers only what was, and says so.")
 
 
 def _too_big(exc: errors.PlatformError) -> bool:
