@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from runner import __version__, errors
-from runner.cli import compose, live
+from runner.cli import compose
 from runner.errors import ExitCode
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -91,71 +91,44 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Preflight, baseline and the watch on live metrics, injecting nothing.")
 @click.option("--journal-key-file", type=click.Path(path_type=Path), default=None,
               help="Key for an HMAC-SHA256 journal chain (default: $GAMEDAY_JOURNAL_KEY).")
+@click.option("--metrics-port", metavar="[HOST:]PORT", default=None,
+              help="Serve gameday's own metrics on /metrics (PORT alone: on 127.0.0.1).")
+@click.option("--pushgateway", metavar="URL", default=None,
+              help="Push gameday's own metrics to this Prometheus Pushgateway.")
+@click.option("--metrics-textfile", type=click.Path(path_type=Path), default=None,
+              help="Write gameday's own metrics to this .prom file (node_exporter textfile).")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None) -> None:
+        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None,
+        metrics_port: str | None, pushgateway: str | None,
+        metrics_textfile: Path | None) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
-    from runner.cli import runs
+    from runner.cli import live, runs
     from runner.journal import keys as journal_keys
     from runner.model import loader
 
     exp = loader.load(file)
-    finished = runs.execute(
-        exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
-        journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
-        dry=dry, journal_key=journal_keys.load(journal_key_file),
-    )
-    click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
+    with runs.open_sink(metrics_port, pushgateway, metrics_textfile) as sink:
+        finished = runs.execute(
+            exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
+            journal_dir=journal_dir or compose.reports_root(), sink=sink, seed=seed,
+            dry=dry, journal_key=journal_keys.load(journal_key_file),
+        )
+    click.echo(live.wrapped(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}"))
     click.echo(f"journal: {finished.journal}")
     for path in finished.reports:
         click.echo(f"report:  {path}")
     raise SystemExit(int(finished.outcome.exit_code))
 
 
-@cli.command()
-@click.argument("journal", type=click.Path(path_type=Path))
-def revert(journal: Path) -> None:
-    """Finish the reverts a dead run left pending (reads and appends to JOURNAL)."""
-    from runner.cli import reverting
+def _add_journal_commands() -> None:
+    from runner.cli import journals  # journal show, report, revert
 
-    raise SystemExit(int(reverting.revert_journal(journal, sink=live.PlainSink())))
+    for command in (journals.revert, journals.report, journals.journal):
+        cli.add_command(command)
 
 
-@cli.command()
-@click.argument("journal", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Directory for the reports (default: beside the journal).")
-def report(journal: Path, out: Path | None) -> None:
-    """Regenerate the reports (Markdown, and more) from a journal."""
-    from runner import report as report_mod
-
-    written = report_mod.write(journal, out)  # one streaming read of the journal
-    for path in written.paths:
-        click.echo(str(path))
-
-
-@cli.group()
-def journal() -> None:
-    """Read journals."""
-
-
-@journal.command("show")
-@click.argument("path", type=click.Path(path_type=Path))
-def journal_show(path: Path) -> None:
-    """A timeline for humans, and whether the hash chain is intact."""
-    from runner.journal import reader
-
-    read = reader.read(path)
-    sink = live.PlainSink(sys.stdout)
-    for event in read.events:
-        sink.emit(event)
-    problems = reader.verify(read)
-    if read.torn_tail:
-        click.echo("note: a torn last line (cut by a crash) was ignored")
-    if problems:
-        click.echo("integrity: BROKEN\n  " + "\n  ".join(problems))
-        raise SystemExit(int(ExitCode.INVALID))
-    click.echo(f"integrity: ok ({len(read.events)} events, hash chain intact)")
+_add_journal_commands()
 
 
 @cli.group()
@@ -227,6 +200,13 @@ def _add_replay() -> None:
 
 
 _add_replay()
+def _add_days() -> None:
+    from runner.cli import stopping
+
+    cli.add_command(stopping.stop_command)
+
+
+_add_days()
 
 
 def _add_k8s() -> None:

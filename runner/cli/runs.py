@@ -14,9 +14,10 @@ import dataclasses
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from runner import errors, ports
 from runner.cli import compose, live
@@ -66,19 +67,30 @@ def execute(
     write_reports: bool = True,
     dry: bool = False,
     journal_key: bytes | None = None,
+    run_id: str | None = None,
+    sentinels: Sequence[ports.Sentinel] = (),
 ) -> Finished:
-    """Run an experiment with real parts; returns when every fault is reverted."""
+    """Run an experiment with real parts; returns when every fault is reverted.
+
+    ``run_id`` lets a caller (a game day) journal where the run's journal will be before
+    it starts; ``sentinels`` are consulted besides the ones every run has (the emergency
+    stop, the cluster's kill switch, burn-rate aborts: ``compose.build_sentinels``).
+    """
+    from runner.adapters import stop
+
+    stop.refuse_if_stopped("run")  # before anything is built: nothing starts while stopped
     cancel = clock_mod.Cancel()
     with signals_to(cancel):
         try:
             metrics = compose.build_metrics(exp, options)
             platform = compose.build_platform(exp, options)
+            every = (*compose.build_sentinels(exp, options, metrics), *sentinels)
         except errors.PlatformError as exc:
             raise errors.PreflightRefused(
                 f"Refused before any fault: {exc.message} Nothing was injected."
             ) from exc
         activities = compose.build_activities()
-        run_id = compose.new_run_id(exp.title)
+        run_id = run_id or compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id
         journal_path = run_dir / "journal.jsonl"
         chosen_seed = seed if seed is not None else (
@@ -88,7 +100,7 @@ def execute(
             run_ports = run_mod.RunPorts(
                 metrics=metrics, platform=platform, activities=activities,
                 clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
-                lease=compose.build_lease(exp),
+                sentinels=every, lease=compose.build_lease(exp),
             )
             outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
                                   versions=compose.versions(), dry=dry).execute()
@@ -112,3 +124,33 @@ def write_all_reports(journal_path: Path) -> tuple[Path, ...]:
 
 def default_sink() -> ports.Sink:
     return live.make_sink()
+
+
+class Fanout:
+    """One sink that hands every event to several (the live view, the metrics)."""
+
+    def __init__(self, *sinks: ports.Sink) -> None:
+        self.sinks = sinks
+
+    def emit(self, event: Mapping[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.emit(event)
+
+
+@contextlib.contextmanager
+def open_sink(metrics_port: str | None = None, pushgateway: str | None = None,
+              metrics_textfile: Path | None = None) -> Iterator[ports.Sink]:
+    """The run's sink: the live view (or plain lines), plus gameday's own metrics when
+    asked for; the metrics are flushed and their server stopped when the block ends."""
+    from runner.adapters import telemetry_outputs
+
+    cfg = telemetry_outputs.config(metrics_port, pushgateway, metrics_textfile)
+    view = live.make_sink()
+    try:
+        if not cfg.enabled:
+            yield view
+            return
+        with telemetry_outputs.open_telemetry(cfg) as metrics:
+            yield Fanout(view, metrics.sink)
+    finally:
+        view.close()

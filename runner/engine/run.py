@@ -25,6 +25,7 @@ Decisions:
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform as pyplatform
 from collections.abc import Mapping
 from typing import Any
@@ -116,7 +117,8 @@ class Run:
     def execute(self) -> Outcome:
         ctx, exp = self.ctx, self.exp
         ctx.log(events.RUN_STARTED, run_id=self.run_id, title=exp.title, owner=exp.owner,
-                source=exp.source, experiment=dict(exp.document),
+                source=exp.source, source_path=_absolute(exp.source),
+                experiment=dict(exp.document),
                 experiment_sha256=exp.sha256, platform=exp.target.platform, seed=self.seed,
                 versions=self.versions, tick=ctx.tick, duration=exp.duration,
                 alpha=exp.steady_state.alpha, dry_run=self.dry,
@@ -213,6 +215,10 @@ class Run:
         if self.exp.abort.alerts:
             problems += ctx.metrics.preflight_alerts(self.exp.abort.alerts)
         problems += ctx.platform.preflight(self.exp)
+        if ctx.journal.reserved == 0 and not self.dry:
+            problems.append(f"the disk under the journal {ctx.journal.path} has no room for the "
+                            "reserve that keeps the revert records writable if it fills up; "
+                            "free some space or choose another --journal-dir")
         for probe in steady.probes:
             if (isinstance(probe, model.ReadyReplicasProbe) and not problems
                     and ctx.platform.ready_replicas(probe) is None):
@@ -336,9 +342,13 @@ class Run:
     def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
         halt = halted.halt
         found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
+        where: dict[str, object] = {"phase": halted.point.phase}
+        if halted.point.tick is not None:
+            where["tick"] = halted.point.tick
+        if halted.point.fault is not None:
+            where["fault"] = halted.point.fault
         self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), tick=halted.point.tick,
-                          phase=halted.point.phase)
+                          evidence=dict(found.evidence), **where)
         return found
 
     def _alerts(self) -> list[str]:
@@ -369,3 +379,8 @@ class Run:
         if self.plan is None:
             return True, ""
         return recovery.watch(self.ctx, self.plan)
+
+
+def _absolute(source: str) -> str | None:
+    """The experiment file's absolute path (so `gameday revert` finds it from anywhere)."""
+    return os.path.abspath(source) if os.path.isfile(source) else None
