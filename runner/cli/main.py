@@ -200,6 +200,8 @@ def _add_replay() -> None:
 
 
 _add_replay()
+
+
 def _add_days() -> None:
     from runner.cli import stopping
 

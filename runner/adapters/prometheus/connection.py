@@ -94,7 +94,7 @@ class Connection:
         if self.setup_error is not None:
             raise self.setup_error
         try:
-            return self._once(promql, at)
+            return self._once(promql, at, span)
         except Transient as exc:
             if self.retries == 0:
                 raise self._gave_up(promql, exc) from exc
