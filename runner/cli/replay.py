@@ -26,6 +26,7 @@ from runner.cli import compose, runs
 from runner.engine import clock as clock_mod
 from runner.model import experiment as model
 from runner.replay import output, replaying, session, windows
+from runner.stats import history as stats_history
 
 #: The history timeout: range queries of 10 000 steps are heavier than a tick's reads.
 DEFAULT_TIMEOUT = 30.0
@@ -91,7 +92,7 @@ def run(file: Path, *, start: str | None, end: str | None, last: str | None,
     span = windows.parse_range(start, end, last, now=moment)
     spans = tuple(windows.parse_incident(text, now=moment) for text in incidents)
     windows.Layout.of(exp, every)  # a bad --every is exit 2 before anything is fetched
-    against = getattr(exp.steady_state, "against", "slo") == "history"
+    against = exp.steady_state.against == "history"
     got = fetch(exp, span, options, timeout=timeout, progress=not as_json)
     if got.fetched.complete == 0 and got.fetched.failure is not None:
         raise errors.RunnerError(got.fetched.failure.replace(
@@ -167,3 +168,61 @@ def replay(file: Path, start: str | None, end: str | None, last: str | None,
                options=compose.Options(sandbox_dir=sandbox))
     sys.stdout.flush()
     raise SystemExit(code)
+
+
+@dataclasses.dataclass(frozen=True)
+class Preflight:
+    """What the history said before a run or a plan: for the journal and the screen."""
+
+    calibration: stats_history.Calibration | None
+    lines: tuple[str, ...]
+
+
+def preflight(exp: model.Experiment, options: compose.Options, *,
+              now: Callable[[], float] = time.time) -> Preflight:
+    """Replay ``steady_state.history`` before any fault; refuse or warn above α.
+
+    Raises ``errors.RefusedError`` (exit 3, nothing injected) when the estimate's lower
+    bound is above α and the experiment says ``above_alpha: refuse``.
+    """
+    steady = exp.steady_state
+    if steady.history is None:
+        return Preflight(None, ())
+    moment = now()
+    span = windows.Span(moment - steady.history, moment)
+    got = fetch(exp, span, options, timeout=DEFAULT_TIMEOUT)
+    against = steady.against == "history"
+    request = replaying.Request(exp, span, calibrate=against)
+    result = replaying.replay(request, got.fetched, got.source_for)
+    est = result.test_estimate
+    lines = [f"history: {est.sentence()} over {windows.iso(span.start)}..{windows.iso(span.end)}"
+             + (" (PARTIAL: " + (result.fetched.failure or "") + ")" if result.partial else "")]
+    cal = result.calibrated
+    calibration: stats_history.Calibration | None = None
+    if against and cal is not None and cal.calibration is not None:
+        calibration = dataclasses.replace(cal.calibration, estimate=est)
+        lines.append(f"history: against history, the abort threshold is log E "
+                     f"{calibration.threshold_log:.3f} (the model's own "
+                     f"{calibration.model_threshold_log:.3f}), from {calibration.windows} "
+                     "healthy windows")
+    elif against:
+        lines.append("history: against: history asked, but no calibrated threshold: "
+                     f"{cal.reason if cal is not None else 'no replay'}; the model's own "
+                     "threshold is used")
+    if calibration is None:
+        model_log = next((w.threshold_log for w in result.windows
+                          if w.threshold_log is not None), 0.0)
+        calibration = stats_history.Calibration(
+            model_log, model_log, est.windows, (), result.layout.window * result.layout.tick,
+            got.fetched.where, applied=False, estimate=est)
+    if est.verdict == "above" and not against:
+        advice = ("Add `against: history` to steady_state to calibrate the abort threshold "
+                  "on the service's own past (gameday replay FILE --calibrate shows it), or "
+                  "revisit the probes' thresholds.")
+        if steady.history_above_alpha == "refuse":
+            raise errors.RefusedError(
+                f"Refused before any fault: on its own history this experiment would abort "
+                f"healthy windows too often: {est.sentence()}. {advice} Nothing was "
+                "injected.")
+        lines.append(f"warning: the false-abort rate on history is above α. {advice}")
+    return Preflight(calibration, tuple(lines))

@@ -18,7 +18,9 @@ the combined log e-value in each window); no I/O. Decisions:
   Fewer than ⌈1/α⌉ − 1 windows cannot support any such threshold: ``threshold`` says so
   instead of guessing.
 - ``apply`` puts a calibration into a ``MonitorPlan`` (its threshold only): the
-  e-processes and everything journaled about them stay as the model computed them.
+  e-processes and everything journaled about them stay as the model computed them. A
+  calibration with ``applied=False`` only carries the estimate into the journal
+  (``steady_state.history`` without ``against: history``).
 """
 
 from __future__ import annotations
@@ -122,6 +124,8 @@ def threshold(suprema: Sequence[float], alpha: float, floor_log: float) -> float
 
 class CalibrationDict(TypedDict):
     against: str
+    applied: bool
+    estimate: EstimateDict | None
     threshold_log: float
     model_threshold_log: float
     windows: int
@@ -144,10 +148,14 @@ class Calibration:
     source: str = ""
     assumption: str = ASSUMPTION
     note: str = ""
+    applied: bool = True  # False: only the estimate is journaled, the threshold is kept
+    estimate: Estimate | None = None  # the false-abort estimate at the model's threshold
 
     def to_dict(self) -> CalibrationDict:
         return CalibrationDict(
-            against="history", threshold_log=self.threshold_log,
+            against="history" if self.applied else "slo", applied=self.applied,
+            estimate=None if self.estimate is None else self.estimate.to_dict(),
+            threshold_log=self.threshold_log,
             model_threshold_log=self.model_threshold_log, windows=self.windows,
             window_starts=list(self.window_starts), window_seconds=self.window_seconds,
             assumption=self.assumption, source=self.source, note=self.note)
@@ -156,7 +164,7 @@ class Calibration:
 def apply(monitor: plan_mod.MonitorPlan, calibration: Calibration | None
           ) -> plan_mod.MonitorPlan:
     """The plan with the calibrated threshold (never below the model's own)."""
-    if calibration is None:
+    if calibration is None or not calibration.applied:
         return monitor
     return dataclasses.replace(
         monitor, threshold_log=max(monitor.threshold_log, calibration.threshold_log))
