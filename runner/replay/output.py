@@ -136,6 +136,20 @@ def markdown(result: session.Result, *, limit: int = 200) -> str:
               _est_line("steady-state test", result.test_estimate), "",
               "Counts of grid windows by outcome: "
               + ", ".join(f"{k} {v}" for k, v in sorted(_counts(result).items())), ""]
+    started = [w for w in result.windows if w.kind == "grid" and w.status != "refused"]
+    if started:
+        weak = sum(1 for w in started if w.warnings)
+        lines += ["## Traffic and power", "",
+                  f"- {weak} of {len(started)} started windows warned that the test is too "
+                  "weak for the window at their traffic (see `power_warnings` per window)."]
+        for name in result.exp.steady_state.stat_probes:
+            seen = sorted(v for w in started
+                          if (v := w.traffic.get(name.name)) is not None)
+            if seen:
+                lines.append(f"- {name.name}: events per tick over the windows: min "
+                             f"{seen[0]:.1f}, median {seen[len(seen) // 2]:.1f}, max "
+                             f"{seen[-1]:.1f}")
+        lines.append("")
     if result.incidents:
         lines += ["## Incidents", "", "| incident | would abort | detection | first grid "
                   "abort |", "|---|---|---|---|"]

@@ -5,8 +5,9 @@ base64 PNG, no script and no external asset, so the page can be attached to a ti
 One panel per statistical probe: its bad-event ratio per bucket of ticks (at most
 ``POINTS`` buckets over the range: the sum of bad over the sum of all events in each,
 never a mean of ratios), the probe's threshold as a dashed line, incidents shaded, and
-a red mark at every time a window would have aborted (blue: a refusal, the baseline did
-not hold). Below the figure, the same tables as the Markdown.
+a red line at every time a window would have aborted, and a blue rug along the bottom
+where a window would have been refused (its baseline did not hold). Below the figure,
+the same tables as the Markdown.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ def _figure(result: session.Result) -> str:
         for w in result.windows:
             if w.aborted and w.abort_time is not None:
                 ax.axvline(_dt(w.abort_time), color="#d62728", lw=0.8, alpha=0.8)
-            elif w.status == "refused":
-                ax.axvline(_dt(w.start), color="#1f77b4", lw=0.5, alpha=0.4)
+        refused = [_dt(w.start) for w in result.windows if w.status == "refused"]
+        if refused:  # a rug along the bottom: where a run would not even have started
+            ax.plot(refused, [0.0] * len(refused), "|", color="#1f77b4", alpha=0.5, ms=6)
     axes[-1, 0].set_xlabel("UTC")
     fig.tight_layout()
     buffer = io.BytesIO()

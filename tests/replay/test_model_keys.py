@@ -1,4 +1,4 @@
-"""The steady_state keys replay adds: ``history`` and ``against`` (validated, every problem named)."""
+"""The steady_state keys replay adds: ``history`` and ``against``, validated with their paths."""
 
 from __future__ import annotations
 
