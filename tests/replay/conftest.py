@@ -8,6 +8,7 @@ on the session's. Every server is stopped by PID at the end.
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +33,10 @@ def week(prometheus_binary: str, tmp_path_factory: pytest.TempPathFactory) -> It
     if backfill.promtool() is None:
         pytest.skip("promtool is missing: apt-get install -y --no-install-recommends prometheus")
     root = tmp_path_factory.mktemp("replay-week")
-    generated = streams.generate(end=time.time() - 3600, storms_per_day=60, storm_ticks=8,
+    # The week ends on a day boundary: the same seed then gives the same stream (the same
+    # hours of the day at every step) in every session.
+    end = math.floor((time.time() - 3600) / streams.DAY) * streams.DAY
+    generated = streams.generate(end=end, storms_per_day=60, storm_ticks=8,
                                  storm_ratio=0.06)
     text = backfill.write_openmetrics(root / "week.om", generated.streams)
     tsdb = backfill.create_blocks(text, root / "tsdb")
