@@ -18,15 +18,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from runner import errors, ports
-from runner.cli import compose, runs
-from runner.engine import clock as clock_mod
-from runner.model import experiment as model
-from runner.replay import output, replaying, session, windows
-from runner.stats import history as stats_history
+from runner import errors
+from runner.cli import compose
+
+if TYPE_CHECKING:  # imported where used: registering the command must stay cheap
+    from runner import ports
+    from runner.model import experiment as model
+    from runner.replay import session, windows
+    from runner.stats import history as stats_history
 
 #: The history timeout: range queries of 10 000 steps are heavier than a tick's reads.
 DEFAULT_TIMEOUT = 30.0
@@ -45,6 +48,7 @@ def fetch(exp: model.Experiment, span: windows.Span, options: compose.Options, *
     """Fetch the history an experiment needs over ``span`` (once) and a source factory."""
     from runner.adapters.prometheus import connection, history_source
     from runner.adapters.prometheus import history as hist
+    from runner.replay import session
 
     replayed, _ = session.replayable(exp)
     grid = hist.Grid.covering(span.start, span.end, exp.prometheus.tick)
@@ -85,7 +89,10 @@ def run(file: Path, *, start: str | None, end: str | None, last: str | None,
         every: int | None, incidents: Sequence[str], calibrate: bool, as_json: bool,
         out: Path | None, timeout: float, options: compose.Options,
         now: Callable[[], float] = time.time) -> int:
+    from runner.cli import runs
+    from runner.engine import clock as clock_mod
     from runner.model import loader
+    from runner.replay import output, replaying, windows
 
     exp = loader.load(file)
     moment = now()
@@ -128,7 +135,7 @@ def run(file: Path, *, start: str | None, end: str | None, last: str | None,
 
 
 def write(result: session.Result, target: Path) -> list[Path]:
-    from runner.replay import plot
+    from runner.replay import output, plot, replaying
 
     target.mkdir(parents=True, exist_ok=True)
     paths = [target / "replay.json", target / "replay.md", target / "replay.html"]
@@ -188,6 +195,9 @@ def preflight(exp: model.Experiment, options: compose.Options, *,
     steady = exp.steady_state
     if steady.history is None:
         return Preflight(None, ())
+    from runner.replay import replaying, windows
+    from runner.stats import history as stats_history
+
     moment = now()
     span = windows.Span(moment - steady.history, moment)
     got = fetch(exp, span, options, timeout=DEFAULT_TIMEOUT)

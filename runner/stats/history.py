@@ -45,11 +45,13 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
         return 0.0, 1.0
     if not 0 <= k <= n:
         raise ValueError(f"k must be in [0, n], got k={k}, n={n}")
-    from scipy.stats import beta  # lazily: plan and run start-up do not pay for scipy
+    # The beta quantile through scipy.special (already loaded by the calibration);
+    # scipy.stats would cost seconds to import for two numbers.
+    from scipy import special
 
     tail = (1.0 - confidence) / 2.0
-    lo = 0.0 if k == 0 else float(beta.ppf(tail, k, n - k + 1))
-    hi = 1.0 if k == n else float(beta.ppf(1.0 - tail, k + 1, n - k))
+    lo = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, tail))
+    hi = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - tail))
     return lo, hi
 
 
