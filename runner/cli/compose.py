@@ -19,7 +19,10 @@ from runner import errors
 from runner.model import experiment as model
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runner import ports
+    from runner.adapters.ctk import parts as ctk_parts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +34,9 @@ class Options:
     context: str | None = None
     allow_production: bool = False
     sweep_leftovers: bool = False
+    #: Chaos Toolkit runs: ``--var`` (already typed) and ``--var-file``, as ``chaos run``.
+    var: tuple[tuple[str, object], ...] = ()
+    var_files: tuple[str, ...] = ()
 
 
 def new_run_id(title: str) -> str:
@@ -60,6 +66,10 @@ def resolve_prometheus(exp: model.Experiment, options: Options) -> model.Prometh
 
 
 def build_metrics(exp: model.Experiment, options: Options) -> ports.MetricsSource:
+    if exp.ctk is not None and not exp.steady_state.probes and not exp.abort.alerts:
+        from runner.adapters.ctk import parts
+
+        return parts.NullMetrics()  # a Chaos Toolkit file without Prometheus probes
     from runner.adapters import prometheus
 
     return prometheus.PrometheusSource(resolve_prometheus(exp, options), exp.prometheus.tick)
@@ -86,6 +96,16 @@ def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
             sweep_leftovers=options.sweep_leftovers,
         )
     raise errors.InputError(f"{exp.source}: unknown target.platform {exp.target.platform!r}.")
+
+
+def build_ctk(exp: model.Experiment, options: Options, warn: Callable[[str], None] | None = None
+              ) -> ctk_parts.Parts:
+    """The parts of a Chaos Toolkit run (session resolved now; ``PreflightRefused``)."""
+    from runner.adapters.ctk import parts
+
+    sandbox = sandbox_dir(options) if exp.target.platform == "local" else None
+    return parts.build(exp, sandbox_dir=sandbox, var=dict(options.var),
+                       var_files=list(options.var_files), warn=warn)
 
 
 def build_lease(exp: model.Experiment) -> ports.TargetLease:

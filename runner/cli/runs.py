@@ -69,35 +69,48 @@ def execute(
 ) -> Finished:
     """Run an experiment with real parts; returns when every fault is reverted."""
     cancel = clock_mod.Cancel()
+    ctk = compose.build_ctk(exp, options, warn=_warn) if exp.ctk is not None else None
     with signals_to(cancel):
         try:
             metrics = compose.build_metrics(exp, options)
-            platform = compose.build_platform(exp, options)
+            platform = ctk.platform if ctk else compose.build_platform(exp, options)
         except errors.PlatformError as exc:
             raise errors.PreflightRefused(
                 f"Refused before any fault: {exc.message} Nothing was injected."
             ) from exc
-        activities = compose.build_activities()
+        activities = ctk.activities if ctk else compose.build_activities()
         run_id = compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id
         journal_path = run_dir / "journal.jsonl"
         chosen_seed = seed if seed is not None else (
             exp.seed if exp.seed is not None else int(time.time()) % 1_000_000)
-        with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
-                                  key=journal_key, scrub=exp.prometheus.secret_values()) as jw:
-            run_ports = run_mod.RunPorts(
-                metrics=metrics, platform=platform, activities=activities,
-                clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
-                lease=compose.build_lease(exp),
-            )
-            outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
-                                  versions=compose.versions(), dry=dry).execute()
+        scrub = exp.prometheus.secret_values() + (ctk.session.secret_values() if ctk else ())
+        outcome: run_mod.Outcome | None = None
+        try:
+            with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
+                                      key=journal_key, scrub=scrub) as jw:
+                run_ports = run_mod.RunPorts(
+                    metrics=metrics, platform=platform, activities=activities,
+                    clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
+                    sentinels=ctk.sentinels if ctk else (), lease=compose.build_lease(exp),
+                )
+                outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
+                                      versions=compose.versions(), dry=dry).execute()
+        finally:
+            if ctk is not None:  # the experiment's after-controls, cleanup, safeguards
+                ctk.close({"verdict": outcome.verdict if outcome else None,
+                           "deviated": bool(outcome and outcome.exit_code == 1)})
+    assert outcome is not None
     for line in outcome.unrecorded:
         print(f"gameday: not in the journal: {line}", file=sys.stderr)
     written: tuple[Path, ...] = ()
     if write_reports:
         written = write_all_reports(journal_path)
     return Finished(outcome, run_dir, journal_path, written)
+
+
+def _warn(message: str) -> None:
+    print(f"gameday: warning: {message}", file=sys.stderr, flush=True)
 
 
 def write_all_reports(journal_path: Path) -> tuple[Path, ...]:

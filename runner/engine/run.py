@@ -17,6 +17,11 @@ Decisions:
 - "Steady state held" means the fault window ended without an abort, in those words.
 - A dry run (``dry=True``) does everything but inject: the watch runs on live data and
   says whether it would have aborted.
+- A Chaos Toolkit method (``exp.method``) is the inject phase (``method``): its steps in
+  order, its rollbacks one revert group (``rollbacks``). Its window is the method's own
+  time plus ``duration``; without Prometheus probes the baseline and the watch are one
+  safe point each (where the tolerance sentinel checks), and "after" is a safe point
+  right after the reverts, a broken halt there meaning the steady state did not hold.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from collections.abc import Mapping
 from runner import __version__, errors, ports
 from runner.engine import abort as abort_mod
 from runner.engine import clock as clock_mod
-from runner.engine import context, inject, recovery, reverts, verdicts
+from runner.engine import context, inject, method, recovery, reverts, rollbacks, verdicts
 from runner.engine import probes as probe_mod
 from runner.journal import events, writer
 from runner.model import experiment as model
@@ -136,7 +141,7 @@ class Run:
                 errors.RunnerError(f"gameday failed unexpectedly: {type(exc).__name__}: {exc}"),
                 registered=bool(len(self.stack)), injected=self.injected)
         finally:
-            results = self._revert()
+            results = self._revert(found, outcome)
         try:
             return self._conclude(outcome, found, results)
         finally:
@@ -174,10 +179,14 @@ class Run:
                     _back, detail = self._recovery()
                 return verdicts.after_abort(self.run_id, found, detail, self.injected,
                                             self.dry)
+            self.ctx.checkpoint("after")  # a Chaos Toolkit "after" check, after the reverts
             recovered, detail = self._recovery() if self.injected else (True, "")
             return verdicts.after_window(self.run_id, recovered, detail, self.injected,
                                          self.dry)
         except context.Halted as halted:
+            if halted.halt.broken:
+                return verdicts.after_abort(self.run_id, self._abort_from(halted), "",
+                                            self.injected, self.dry)
             return verdicts.Outcome(self.run_id, "stopped", errors.ExitCode.RUNNER_ERROR,
                                     f"stopped during the recovery watch: {halted.halt.reason}."
                                     " All faults were reverted.", self.injected)
@@ -235,6 +244,10 @@ class Run:
     def _baseline(self) -> stats.MonitorPlan:
         ctx = self.ctx
         steady = self.exp.steady_state
+        if not steady.probes:  # nothing to read (a Chaos Toolkit file): one safe point
+            ctx.enter("baseline", ticks=0, seconds=0)
+            ctx.checkpoint("baseline", tick=0)
+            return stats.calibrate([], steady.alpha, {}, window_ticks=1)
         seconds = max(steady.baseline, 3 * ctx.tick)
         ctx.enter("baseline", ticks=int(seconds // ctx.tick), seconds=seconds)
         probe_mod.read(steady, ctx.metrics, ctx.platform)  # primes counter deltas
@@ -274,6 +287,10 @@ class Run:
             self.ctx.enter("inject", faults=0, dry_run=True,
                            note=f"dry run: {len(planned)} planned fault(s) not injected")
             return
+        if self.exp.method is not None:
+            method.run(self.ctx, self.injector, self.stack, self.exp.method, self.planned)
+            self.window_started = self.ctx.clock.monotonic()  # then `duration` more
+            return
         self.injector.inject_all(planned)
 
     def _watch(self) -> abort_mod.Abort | None:
@@ -283,6 +300,13 @@ class Run:
         started = self.window_started if self.window_started is not None \
             else ctx.clock.monotonic()
         seconds = max(ctx.tick, self.exp.duration - (ctx.clock.monotonic() - started))
+        if not steady.probes and self.exp.duration <= 0:  # the method was the window
+            ctx.enter("watch", seconds=0, duration=0)
+            try:
+                ctx.checkpoint("watch", tick=0)
+            except context.Halted as halted:
+                return self._abort_from(halted)
+            return None
         ctx.enter("watch", seconds=round(seconds, 3), duration=self.exp.duration)
         policy = policy_for(self.exp)
         state = stats.start(self.plan)
@@ -338,11 +362,15 @@ class Run:
 
     # -- revert and recovery -----------------------------------------------------------
 
-    def _revert(self) -> list[reverts.RevertOutcome]:
+    def _revert(self, found: abort_mod.Abort | None,
+                outcome: Outcome | None) -> list[reverts.RevertOutcome]:
         if not len(self.stack):
             return []
         self.ctx.phase = "revert"
         self.ctx.log_safe(events.PHASE, phase="revert")
+        if self.exp.method is not None:
+            rollbacks.before_reverts(self.ctx, self.stack, self.exp.method,
+                                     rollbacks.ending(found, outcome))
         return self.stack.revert_all()
 
     def _verify(self, entry: reverts.RevertEntry) -> ports.RevertCheck:
