@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from runner import __version__, errors
-from runner.cli import compose, ctkopts, live
+from runner.cli import compose, ctkopts
 from runner.errors import ExitCode
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -117,50 +117,14 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
     raise SystemExit(int(finished.outcome.exit_code))
 
 
-@cli.command()
-@click.argument("journal", type=click.Path(path_type=Path))
-def revert(journal: Path) -> None:
-    """Finish the reverts a dead run left pending (reads and appends to JOURNAL)."""
-    from runner.cli import reverting
+def _add_journal_commands() -> None:
+    from runner.cli import journals  # journal show, report, revert
 
-    raise SystemExit(int(reverting.revert_journal(journal, sink=live.PlainSink())))
+    for command in (journals.revert, journals.report, journals.journal):
+        cli.add_command(command)
 
 
-@cli.command()
-@click.argument("journal", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Directory for the reports (default: beside the journal).")
-def report(journal: Path, out: Path | None) -> None:
-    """Regenerate the reports (Markdown, and more) from a journal."""
-    from runner import report as report_mod
-
-    written = report_mod.write(journal, out)  # one streaming read of the journal
-    for path in written.paths:
-        click.echo(str(path))
-
-
-@cli.group()
-def journal() -> None:
-    """Read journals."""
-
-
-@journal.command("show")
-@click.argument("path", type=click.Path(path_type=Path))
-def journal_show(path: Path) -> None:
-    """A timeline for humans, and whether the hash chain is intact."""
-    from runner.journal import reader
-
-    read = reader.read(path)
-    sink = live.PlainSink(sys.stdout)
-    for event in read.events:
-        sink.emit(event)
-    problems = reader.verify(read)
-    if read.torn_tail:
-        click.echo("note: a torn last line (cut by a crash) was ignored")
-    if problems:
-        click.echo("integrity: BROKEN\n  " + "\n  ".join(problems))
-        raise SystemExit(int(ExitCode.INVALID))
-    click.echo(f"integrity: ok ({len(read.events)} events, hash chain intact)")
+_add_journal_commands()
 
 
 @cli.group()
@@ -223,6 +187,15 @@ def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
 
     raise SystemExit(demo_mod.run_demo(experiments_dir, journal_dir or compose.reports_root(),
                                        keep=keep))
+
+
+def _add_days() -> None:
+    from runner.cli import stopping
+
+    cli.add_command(stopping.stop_command)
+
+
+_add_days()
 
 
 def _add_k8s() -> None:

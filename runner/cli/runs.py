@@ -14,7 +14,7 @@ import dataclasses
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -66,20 +66,32 @@ def execute(
     write_reports: bool = True,
     dry: bool = False,
     journal_key: bytes | None = None,
+    run_id: str | None = None,
+    sentinels: Sequence[ports.Sentinel] = (),
 ) -> Finished:
-    """Run an experiment with real parts; returns when every fault is reverted."""
+    """Run an experiment with real parts; returns when every fault is reverted.
+
+    ``run_id`` lets a caller (a game day) journal where the run's journal will be before
+    it starts; ``sentinels`` are consulted besides the ones every run has (the emergency
+    stop, the cluster's kill switch, burn-rate aborts: ``compose.build_sentinels``).
+    """
+    from runner.adapters import stop
+
+    stop.refuse_if_stopped("run")  # before anything is built: nothing starts while stopped
     cancel = clock_mod.Cancel()
     ctk = compose.build_ctk(exp, options, warn=_warn) if exp.ctk is not None else None
     with signals_to(cancel):
         try:
             metrics = compose.build_metrics(exp, options)
             platform = ctk.platform if ctk else compose.build_platform(exp, options)
+            every = (*compose.build_sentinels(exp, options, metrics), *sentinels,
+                     *(ctk.sentinels if ctk else ()))
         except errors.PlatformError as exc:
             raise errors.PreflightRefused(
                 f"Refused before any fault: {exc.message} Nothing was injected."
             ) from exc
         activities = ctk.activities if ctk else compose.build_activities()
-        run_id = compose.new_run_id(exp.title)
+        run_id = run_id or compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id
         journal_path = run_dir / "journal.jsonl"
         chosen_seed = seed if seed is not None else (
@@ -92,7 +104,7 @@ def execute(
                 run_ports = run_mod.RunPorts(
                     metrics=metrics, platform=platform, activities=activities,
                     clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
-                    sentinels=ctk.sentinels if ctk else (), lease=compose.build_lease(exp),
+                    sentinels=every, lease=compose.build_lease(exp),
                 )
                 outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
                                       versions=compose.versions(), dry=dry).execute()

@@ -347,9 +347,9 @@ class Run:
     def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
         halt = halted.halt
         found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
+        where = {"tick": halted.point.tick} if halted.point.tick is not None else {}
         self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), tick=halted.point.tick,
-                          phase=halted.point.phase)
+                          evidence=dict(found.evidence), phase=halted.point.phase, **where)
         return found
 
     def _alerts(self) -> list[str]:

@@ -31,6 +31,7 @@ from runner import errors
 RESERVE_BYTES: Final = 256 * 1024
 MAX_WRITE_CALLS: Final = 10_000
 _NO_SPACE: Final = frozenset({errno.ENOSPC, errno.EDQUOT})
+ANOTHER_WRITER: Final = "another process is writing it"  # JournalOpenFailed.reason
 
 
 class Ops:
@@ -109,7 +110,7 @@ class AppendFile:
         except OSError as exc:
             os.close(fd)
             raise errors.JournalOpenFailed(
-                str(self.path), "another process is writing it",
+                str(self.path), ANOTHER_WRITER,
                 f"Cannot write the journal {self.path}: another gameday process is writing "
                 "it (a live run or another `gameday revert`). Wait for it to finish; two "
                 "writers would interleave their lines.") from exc

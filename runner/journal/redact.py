@@ -18,8 +18,10 @@ reach the disk. Only strings are scrubbed; a secret must not be a bare number.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any, Final
 
 from runner import errors
@@ -38,7 +40,7 @@ _USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://)([^/?#\s]*)@")
 
 def is_secret_key(key: str) -> bool:
     """Whether a mapping key names something that must never be written down."""
-    return bool(_SECRET_KEY.search(key))
+    return _secret_key(key)
 
 
 def strip_userinfo(text: str) -> str:
@@ -61,7 +63,6 @@ class Scrubber:
                 "characters; gameday cannot scrub them from the journal without mangling it. "
                 "Use longer secrets (a real credential is), or do not mark these as secrets."
             )
-        self._secrets = tuple(secrets)
         self._pattern = re.compile("|".join(re.escape(s) for s in secrets)) if secrets else None
 
     def __bool__(self) -> bool:
@@ -72,30 +73,51 @@ class Scrubber:
             text = self._pattern.sub(REDACTED, text)
         return strip_userinfo(text)
 
-    def leaks(self, data: str) -> bool:
-        """Whether a secret value still occurs in already serialised text (a last check)."""
-        return any(s in data for s in self._secrets)
-
 
 _NONE = Scrubber()
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(name: str) -> bool:
+    return _SECRET_KEY.search(name) is not None
+
+
 def redact(value: Any, *, under_headers: bool = False, scrub: Scrubber | None = None) -> Any:
-    """A copy of ``value``: secret keys, header values, secret values and URL userinfo
-    redacted, at any depth (mapping keys are scrubbed too)."""
-    clean = scrub or _NONE
-    if isinstance(value, Mapping):
+    """A plain-JSON copy of ``value`` with secret keys, header values, secret values and URL
+    userinfo redacted, at any depth (mapping keys are scrubbed too).
+
+    Plain JSON: mappings become dicts with string keys, tuples and sets lists, a ``Path``
+    its string, an object with ``to_dict`` that dict, anything else its ``repr`` (scrubbed
+    like every other string). One pass, exact type checks first: it runs on every event.
+    """
+    return _clean(value, under_headers, scrub or _NONE)
+
+
+def _clean(value: Any, under_headers: bool, scrub: Scrubber) -> Any:
+    kind = type(value)
+    if kind is str:
+        return scrub(value)
+    if value is None or kind is int or kind is float or kind is bool:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
-            name = str(key)
-            if under_headers or is_secret_key(name):
-                out[clean(name)] = REDACTED
+            name = key if type(key) is str else str(key)
+            if under_headers or _secret_key(name):
+                out[scrub(name)] = REDACTED
             else:
-                out[clean(name)] = redact(item, under_headers=name.lower() == "headers",
-                                          scrub=clean)
+                out[scrub(name)] = _clean(item, name.lower() == "headers", scrub)
         return out
-    if isinstance(value, list | tuple):
-        return [redact(item, scrub=clean) for item in value]
-    if isinstance(value, str):
-        return clean(value)
-    return value
+    if kind is list or isinstance(value, list | tuple | set | frozenset):
+        return [_clean(item, False, scrub) for item in value]
+    if isinstance(value, str):  # subclasses (str enums): their plain value
+        return scrub(str(value))
+    if isinstance(value, bool | int | float):
+        return (bool if isinstance(value, bool) else int if isinstance(value, int)
+                else float)(value)
+    if isinstance(value, PurePath):
+        return scrub(str(value))
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return _clean(to_dict(), under_headers, scrub)
+    return scrub(repr(value))

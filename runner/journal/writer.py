@@ -26,7 +26,7 @@ import contextlib
 import datetime
 import json
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +106,7 @@ class JournalWriter:
         reserved = events.ENVELOPE_FIELDS.intersection(payload)
         if reserved:
             raise ValueError(f"journal payload fields {sorted(reserved)} are envelope fields")
-        clean: dict[str, Any] = redact.redact(_plain(payload), scrub=self._scrub)
+        clean: dict[str, Any] = redact.redact(payload, scrub=self._scrub)
         with self._lock:
             event = self._write(type_, clean)
         for listener in self._listeners:
@@ -172,18 +172,3 @@ class JournalWriter:
     def __exit__(self, *exc: object) -> None:
         self.close(seal=True)
 
-
-def _plain(value: Any) -> Any:
-    """Plain JSON data (dict, list, str, numbers, bool, None) so that redaction sees it all."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    to_dict = getattr(value, "to_dict", None)
-    if callable(to_dict):
-        return _plain(to_dict())
-    return repr(value)

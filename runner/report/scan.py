@@ -26,7 +26,7 @@ import orjson
 
 from runner import errors
 from runner.journal import events as ev
-from runner.journal import integrity, reader
+from runner.journal import integrity, reader, schema
 from runner.report import probes, series
 
 MAX_PROBLEMS = 50
@@ -146,6 +146,9 @@ def scan(path: Path | str, *, key: bytes | None = None) -> Scan:
                                "corrupt)")
             envelopes.append({})
             continue
+        shape = schema.problems(event)  # "fault": "zero" is named, not rendered as if fine
+        if shape and len(corrupt) < MAX_PROBLEMS:
+            corrupt.append(f"line {number}: in a {event['type']!r} event, {shape[0]}")
         envelopes.append({k: event[k] for k in _ENVELOPE if k in event})
         own = event.get("hash")
         seq = event.get("seq")

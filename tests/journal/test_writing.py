@@ -6,11 +6,9 @@ import errno
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -194,22 +192,6 @@ def test_a_real_short_write_at_the_file_size_limit_leaves_whole_lines(tmp_path: 
     assert 0 < result["written"] < 100 and "File too large" in result["message"]
     events = _lines_are_whole(path)
     assert len(events) == result["written"] and path.stat().st_size <= 1500
-
-
-@pytest.fixture
-def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    if os.geteuid() != 0 or shutil.which("mount") is None:
-        pytest.skip("mounting a small tmpfs needs root; the FullDisk tests cover the logic")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-                          capture_output=True, timeout=30, check=False)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], timeout=30, check=False)
 
 
 def test_on_a_real_full_disk_the_reserve_holds_the_revert_records(tiny_tmpfs: Path) -> None:

@@ -1,26 +1,16 @@
-"""One HTTP connection to Prometheus: its http_config, its queries, its failures named.
+"""One connection to Prometheus: its queries, retried when worth it, its failures named.
 
 Queries go through prometheus-api-client's ``PrometheusConnect.custom_query`` (mandated)
-on a ``requests.Session`` built here from ``PrometheusConfig``. Decisions:
-
-- The session is built for a lean tick: keep-alive with a pool as large as the reads in
-  flight, ``Accept-Encoding: identity`` (Prometheus gzips answers to clients that accept
-  it; per-tick answers are a few hundred bytes on a fast link, so gzip costs both sides
-  CPU and saves nothing), and ``trust_env = False``: no ``.netrc`` lookup and proxy
-  environment parsing per request (0.7 ms each), and the environment's proxies and
-  ``REQUESTS_CA_BUNDLE`` are not used, as Prometheus itself does not use them.
-- http_config: ``authorization`` becomes the ``Authorization`` header (a
-  ``credentials_file`` is read once, here); ``basic_auth`` the session's auth;
-  ``tls_config`` its ``verify``/``cert`` and, for ``server_name``, an adapter that sets
-  SNI and the name checked in the certificate; ``proxy_url`` its proxies. A file that
-  cannot be read is not an exception at build time: every query then fails with that
-  sentence, so preflight reports it like any other connection problem.
-- Failures are classified at this boundary and chained with ``from``: a certificate the
-  CA does not vouch for, a certificate for another name, TLS spoken to a plain-HTTP
-  server (or the reverse), a client certificate demanded, credentials refused (401/403),
-  a proxy that fails, a refused connection, a timeout, a rejected query. Only the
-  transient ones (connection, timeout, 5xx, 429, 408) are retried, ``retries`` times,
-  all within ``timeout``.
+over the urllib3 transport of ``transport`` (why not requests: see there). Failures are
+classified at this boundary and chained with ``from``: a certificate the CA does not
+vouch for, a certificate for another name, TLS spoken to a plain-HTTP server (or the
+reverse), a client certificate demanded, credentials refused (401/403), a proxy that
+fails, a refused connection, a timeout, a rejected query. Only the transient ones
+(connection, timeout, 5xx, 429, 408) are retried, ``retries`` times, all within
+``timeout``; the first attempt runs without the retry machinery (tenacity is
+imported on the first failure only: the per-tick path and start-up do not pay for it).
+A credentials file that cannot be read does not fail construction: every query then
+fails with that sentence, so preflight reports it like any other connection problem.
 """
 
 from __future__ import annotations
@@ -30,19 +20,15 @@ import json
 import re
 import ssl
 import urllib.parse
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
-import requests.adapters
-import tenacity
 import urllib3
 from prometheus_api_client import PrometheusConnect
 from prometheus_api_client.exceptions import PrometheusApiClientException
-from urllib3.util.retry import Retry
 
 from runner import errors
+from runner.adapters.prometheus import transport
 from runner.model import experiment as model
 
 _TRANSIENT_STATUS = re.compile(r"HTTP Status Code (5\d\d|429|408)")
@@ -70,68 +56,6 @@ def safe_url(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
-class _NamedTLSAdapter(requests.adapters.HTTPAdapter):
-    """An adapter that sends ``server_name`` as SNI and checks the certificate against it."""
-
-    def __init__(self, server_name: str | None, pool_size: int) -> None:
-        self.server_name = server_name
-        super().__init__(pool_connections=1, pool_maxsize=pool_size,
-                         max_retries=Retry(total=0, raise_on_status=False))
-
-    def build_connection_pool_key_attributes(  # type: ignore[override]
-        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
-        extra: dict[str, Any] = dict(pool)
-        if self.server_name and host.get("scheme") == "https":
-            extra["server_hostname"] = self.server_name  # SNI
-            extra["assert_hostname"] = self.server_name  # the name the certificate must hold
-        return dict(host), extra
-
-
-def _read(path: str, what: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read().strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise errors.PlatformError(
-            f"The {what} {path} cannot be read ({exc.__class__.__name__}: "
-            f"{getattr(exc, 'strerror', None) or exc}). Check the path and its permissions."
-        ) from None
-
-
-def _session(config: model.PrometheusConfig, pool_size: int) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False
-    session.headers["Accept-Encoding"] = "identity"
-    session.headers.update(config.headers)
-    auth = config.authorization
-    if auth is not None:
-        secret = auth.credentials or ""
-        if auth.credentials_file:
-            secret = _read(auth.credentials_file, "prometheus authorization credentials_file")
-        session.headers["Authorization"] = f"{auth.type} {secret}"
-    basic = config.basic_auth
-    if basic is not None:
-        password = basic.password or ""
-        if basic.password_file:
-            password = _read(basic.password_file, "prometheus basic_auth password_file")
-        session.auth = (basic.username, password)
-    tls = config.tls
-    for path, what in ((tls.ca_file, "ca_file"), (tls.cert_file, "cert_file"),
-                       (tls.key_file, "key_file")):
-        if path:
-            _read(path, f"prometheus tls_config {what}")
-    session.verify = False if tls.insecure_skip_verify else (tls.ca_file or True)
-    if tls.insecure_skip_verify:
-        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
-    if tls.cert_file and tls.key_file:
-        session.cert = (tls.cert_file, tls.key_file)
-    if config.proxy_url:
-        session.proxies = {"http": config.proxy_url, "https": config.proxy_url}
-    return session
-
-
 class Connection:
     """Instant queries against one Prometheus, safe to call from several threads."""
 
@@ -145,15 +69,13 @@ class Connection:
         self._sleep = sleep
         self.setup_error: errors.PlatformError | None = None
         try:
-            session = _session(config, pool_size)
+            session = transport.Session(transport.pool(config, pool_size),
+                                        transport.headers(config))
         except errors.PlatformError as exc:
             self.setup_error = exc
-            session = requests.Session()
-        self._client = PrometheusConnect(url=config.url, session=session, disable_ssl=False,
-                                         retry=Retry(total=0, raise_on_status=False),
+            session = transport.Session(urllib3.PoolManager(retries=False), {})
+        self._client = PrometheusConnect(url=config.url, session=session,
                                          timeout=config.timeout)
-        # PrometheusConnect mounts its own adapter on the URL; ours replaces it.
-        session.mount(config.url, _NamedTLSAdapter(config.tls.server_name, pool_size))
 
     def close(self) -> None:
         self._client.close()
@@ -166,23 +88,34 @@ class Connection:
         """
         if self.setup_error is not None:
             raise self.setup_error
+        try:
+            return self._once(promql, at)
+        except Transient as exc:
+            if self.retries == 0:
+                raise self._gave_up(promql, exc) from exc
+        import tenacity  # only on a failure: plan and run start-up do not pay for it
+
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(Transient),
-            stop=tenacity.stop_after_attempt(self.retries + 1)
+            stop=tenacity.stop_after_attempt(self.retries)
             | tenacity.stop_after_delay(self.timeout),
             wait=tenacity.wait_exponential(multiplier=0.1, max=1.0),
             sleep=self._sleep,
             reraise=True,
         )
+        self._sleep(0.1)  # the first retry waits as tenacity's schedule would
         try:
             return retrying(self._once, promql, at)
         except Transient as exc:
-            raise errors.PlatformError(
-                f"Prometheus at {self.where} did not answer the query `{promql}` "
-                f"(tried {self.retries + 1} time(s) within {self.timeout:g} s): {exc}. "
-                "Check that Prometheus runs and that prometheus.url points at it; raise "
-                "prometheus.timeout if it is just slow."
-            ) from exc
+            raise self._gave_up(promql, exc) from exc
+
+    def _gave_up(self, promql: str, exc: Transient) -> errors.PlatformError:
+        return errors.PlatformError(
+            f"Prometheus at {self.where} did not answer the query `{promql}` "
+            f"(tried {self.retries + 1} time(s) within {self.timeout:g} s): {exc}. "
+            "Check that Prometheus runs and that prometheus.url points at it; raise "
+            "prometheus.timeout if it is just slow."
+        )
 
     def _once(self, promql: str, at: float | None) -> Any:
         params = {"timeout": f"{self.timeout:g}"}  # seconds; "0.5s" would be rejected
@@ -190,28 +123,29 @@ class Connection:
             params["time"] = f"{at:.3f}"
         try:
             return self._client.custom_query(promql, params=params, timeout=self.timeout)
-        except requests.exceptions.SSLError as exc:
+        except urllib3.exceptions.SSLError as exc:
             raise errors.PlatformError(self._tls_problem(exc)) from exc
-        except requests.exceptions.ProxyError as exc:
+        except urllib3.exceptions.ProxyError as exc:
             raise errors.PlatformError(
                 f"The proxy {safe_url(self._config.proxy_url or '')} did not pass the query "
                 f"to Prometheus at {self.where} ({_reason(exc)}). Check prometheus.proxy_url."
             ) from exc
-        except requests.Timeout as exc:
-            raise Transient(f"no answer within {self.timeout:g} s") from exc
-        except requests.ConnectionError as exc:
+        except urllib3.exceptions.NameResolutionError as exc:
+            raise Transient(f"the host name does not resolve ({_reason(exc)})") from exc
+        except urllib3.exceptions.NewConnectionError as exc:
             errno = _ERRNO.search(str(exc))
             raise Transient(errno.group(1).lower() if errno else _reason(exc)) from exc
+        except urllib3.exceptions.TimeoutError as exc:
+            raise Transient(f"no answer within {self.timeout:g} s") from exc
+        except (urllib3.exceptions.ProtocolError, ConnectionError) as exc:
+            raise Transient(f"the connection broke ({_reason(exc)})") from exc
         except PrometheusApiClientException as exc:
             raise self._http_problem(promql, str(exc)) from exc
-        except OSError as exc:  # requests: a TLS file that vanished since the build
-            raise errors.PlatformError(
-                f"Prometheus at {self.where} cannot be reached: {exc}. Check tls_config."
-            ) from exc
-        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError, KeyError,
+                TypeError) as exc:
             raise errors.PlatformError(
                 f"Prometheus at {self.where} gave an unusable answer to `{promql}`: "
-                f"{exc}. Check that prometheus.url points at a Prometheus server."
+                f"{_reason(exc)}. Check that prometheus.url points at a Prometheus server."
             ) from exc
 
     def _http_problem(self, promql: str, text: str) -> Exception:
@@ -219,10 +153,12 @@ class Connection:
         if _TRANSIENT_STATUS.search(text):
             return Transient(detail)
         if _DENIED_STATUS.search(text):
+            sent, from_file = self._credentials()
+            check = ("Check them, and that the file holds the current secret." if from_file
+                     else "Check them.")
             return errors.PlatformError(
                 f"Prometheus at {self.where} refused the credentials ({detail}); "
-                f"gameday sent {self._credentials()}. Check them (and that the file they "
-                "come from holds the current secret)."
+                f"gameday sent {sent}. {check}"
             )
         if _TLS_TO_PLAIN in text:
             return errors.PlatformError(
@@ -234,18 +170,22 @@ class Connection:
             "Fix the query in the experiment file."
         )
 
-    def _credentials(self) -> str:
+    def _credentials(self) -> tuple[str, bool]:
+        """What gameday authenticated with (never the secret), and whether from a file."""
         config = self._config
         if config.basic_auth is not None:
-            source = "password_file" if config.basic_auth.password_file else "password"
-            return f"basic_auth for user {config.basic_auth.username!r} (its {source})"
+            from_file = bool(config.basic_auth.password_file)
+            source = "password_file" if from_file else "password"
+            return f"basic_auth for user {config.basic_auth.username!r} (its {source})", \
+                from_file
         if config.authorization is not None:
-            source = "credentials_file" if config.authorization.credentials_file \
-                else "credentials"
-            return f"an Authorization {config.authorization.type} header (its {source})"
+            from_file = bool(config.authorization.credentials_file)
+            source = "credentials_file" if from_file else "credentials"
+            return f"an Authorization {config.authorization.type} header (its {source})", \
+                from_file
         if any(name.lower() == "authorization" for name in config.headers):
-            return "the Authorization header from prometheus.headers"
-        return "no credentials: add basic_auth or authorization to prometheus"
+            return "the Authorization header from prometheus.headers", False
+        return "no credentials: add basic_auth or authorization to prometheus", False
 
     def _tls_problem(self, exc: Exception) -> str:
         text = str(exc)
