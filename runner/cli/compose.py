@@ -12,8 +12,10 @@ import dataclasses
 import datetime
 import os
 import re
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runner import errors
 from runner.model import experiment as model
@@ -76,6 +78,8 @@ def build_metrics(exp: model.Experiment, options: Options) -> ports.MetricsSourc
 
 
 def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
+    if exp.ctk is not None:  # `gameday plan` of a Chaos Toolkit file: checks only
+        return build_ctk(exp, options, planning=True).platform
     if exp.target.platform == "local":
         from runner.adapters import local
 
@@ -98,14 +102,32 @@ def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
     raise errors.InputError(f"{exp.source}: unknown target.platform {exp.target.platform!r}.")
 
 
-def build_ctk(exp: model.Experiment, options: Options, warn: Callable[[str], None] | None = None
-              ) -> ctk_parts.Parts:
+def build_ctk(exp: model.Experiment, options: Options, warn: Callable[[str], None] | None = None,
+              *, planning: bool = False) -> ctk_parts.Parts:
     """The parts of a Chaos Toolkit run (session resolved now; ``PreflightRefused``)."""
     from runner.adapters.ctk import parts
 
     sandbox = sandbox_dir(options) if exp.target.platform == "local" else None
     return parts.build(exp, sandbox_dir=sandbox, var=dict(options.var),
-                       var_files=list(options.var_files), warn=warn)
+                       var_files=list(options.var_files), warn=warn, planning=planning)
+
+
+def build_revert_activities(started: Mapping[str, Any], experiment_file: Path | None
+                            ) -> ports.ActivityRunner:
+    """``gameday revert``'s activity runner: a Chaos Toolkit run's rollbacks get their
+    configuration and secrets again (``runner.adapters.ctk.parts.for_revert``)."""
+    document = started.get("experiment")
+    if not isinstance(document, dict) or "method" not in document:
+        return build_activities()
+    from runner.adapters.ctk import parts
+
+    try:
+        return parts.for_revert(document, experiment_file)
+    except errors.GamedayError as exc:
+        print(f"gameday: warning: the run's configuration cannot be resolved again "
+              f"({exc.message}); placeholders in its rollbacks stay as written",
+              file=sys.stderr)
+        return build_activities()
 
 
 def build_lease(exp: model.Experiment) -> ports.TargetLease:

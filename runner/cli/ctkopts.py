@@ -77,3 +77,47 @@ def apply(exp: model.Experiment, opts: compose.Options, given: dict[str, Any]
     return (dataclasses.replace(exp, method=method),
             dataclasses.replace(opts, var=tuple(var.items()),
                                 var_files=tuple(given.get("ctk_var_file") or ())))
+
+
+def plan_section(exp: model.Experiment, platform: Any) -> dict[str, Any] | None:
+    """The ``chaostoolkit`` block of ``gameday.plan/v1`` (None for a native experiment)."""
+    if exp.method is None or exp.ctk is None:
+        return None
+    from runner.adapters.ctk import sentinel
+
+    method = exp.method
+    return {
+        "hypothesis": {"title": exp.ctk.hypothesis_title,
+                       "probes": [str(p.get("name")) for p in exp.ctk.hypothesis],
+                       "strategy": method.hypothesis_strategy or "gameday",
+                       "frequency_seconds": method.hypothesis_frequency
+                       or sentinel.DEFAULT_FREQUENCY},
+        "method": [{"index": s.index, "kind": s.kind, "name": s.name,
+                    "background": s.background, "pause_before": s.pause_before,
+                    "pause_after": s.pause_after, "tolerance": s.checked}
+                   for s in method.steps],
+        "rollbacks": [str(r.get("name")) for r in method.rollbacks],
+        "rollback_strategy": method.rollback_strategy or "always",
+        "lock_keys": list(platform.lock_keys([])) if hasattr(platform, "lock_keys") else [],
+        "controls": [module for _name, module in exp.ctk.controls],
+    }
+
+
+def render_plan(section: dict[str, Any] | None) -> None:
+    """The plan's Chaos Toolkit block, for people."""
+    if section is None:
+        return
+    hypo = section["hypothesis"]
+    click.echo(f"hypothesis: {hypo['title'] or '-'} ({len(hypo['probes'])} probe(s); "
+               f"strategy {hypo['strategy']}, every {hypo['frequency_seconds']:g} s during "
+               "the method)")
+    for step in section["method"]:
+        extra = [k for k in ("background",) if step[k]]
+        extra += [f"pause {w} {step['pause_' + w]}" for w in ("before", "after")
+                  if step["pause_" + w] is not None]
+        extra += ["tolerance enforced"] if step["tolerance"] else []
+        click.echo(f"  method #{step['index']} {step['kind']} {step['name']}"
+                   + (f" ({', '.join(extra)})" if extra else ""))
+    click.echo(f"rollbacks ({section['rollback_strategy']}): "
+               f"{', '.join(section['rollbacks']) or 'none'}")
+    click.echo(f"lock: {', '.join(section['lock_keys'])}")

@@ -117,7 +117,8 @@ def _probe_failed(ctx: context.RunContext, step: model.Step, seconds: float,
     message = exc.message if isinstance(exc, errors.GamedayError) else repr(exc)
     evidence = exc.evidence if isinstance(exc, errors.ActivityError) else {}
     ctx.log(events.OBSERVATION, step=step.index, name=step.name, ok=False,
-            seconds=round(seconds, 6), error=message, evidence=evidence)
+            activity=dict(step.activity), seconds=round(seconds, 6), error=message,
+            evidence=evidence)
     raise inject.FaultFailed(
         f"method probe #{step.index} {step.name!r} failed ({message}): the method did not "
         "run as written. Every fault registered so far was reverted.") from exc
@@ -128,7 +129,8 @@ def _observe(ctx: context.RunContext, runner: ports.StepRunner, step: model.Step
     seconds, output = timed
     verdict = runner.judge(step.activity, output) if step.checked else None
     ctx.log(events.OBSERVATION, step=step.index, name=step.name, ok=True,
-            seconds=round(seconds, 6), output=inject.jsonable(output),
+            activity=dict(step.activity), seconds=round(seconds, 6),
+            output=inject.jsonable(output),
             tolerance_met=None if verdict is None else verdict.ok,
             tolerance=None if verdict is None else verdict.detail)
     if verdict is not None and not verdict.ok:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from importlib import metadata
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,6 +46,22 @@ _STATUS = {
     "interrupted": "interrupted",
     "revert-failed": "failed",
 }
+
+
+def _chaoslib_version(versions: Mapping[str, Any]) -> str:
+    """The chaoslib the run used, else the one installed now (``chaos report`` needs a
+    version number to pick its template)."""
+    recorded = versions.get("chaostoolkit-lib")
+    if isinstance(recorded, str) and recorded[:1].isdigit():
+        return recorded
+    try:
+        return metadata.version("chaostoolkit-lib")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _iso(ts: Any) -> str | None:
@@ -101,7 +118,7 @@ def _state(check: Mapping[str, Any] | None, activities: Mapping[str, Mapping[str
 
 def _native_experiment(started: Mapping[str, Any], intents: list[events.Event]
                        ) -> dict[str, Any]:
-    document = started.get("experiment") if isinstance(started.get("experiment"), dict) else {}
+    document = _dict(started.get("experiment"))
     return {
         "title": started.get("title") or document.get("title") or "gameday experiment",
         "description": document.get("description") or "a gameday native experiment",
@@ -113,26 +130,34 @@ def _native_experiment(started: Mapping[str, Any], intents: list[events.Event]
 
 
 def _ctk_runs(read: reader.Journal, document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    steps = {i: a for i, a in enumerate(document.get("method") or [])
-             if isinstance(a, Mapping)}
+    """The method's activity runs in the order they started (a background action starts
+    when its intent is journaled; its outcome is journaled when it is joined)."""
+    steps: dict[Any, Mapping[str, Any]] = {
+        i: a for i, a in enumerate(document.get("method") or []) if isinstance(a, Mapping)}
     intents = {e.get("fault"): e for e in read.of_type(events.FAULT_INTENT)
                if e.get("kind") != "rollback"}
-    runs: list[dict[str, Any]] = []
+    runs: list[tuple[Any, dict[str, Any]]] = []
     for e in read.events:
         if e.get("type") == events.FAULT_RESULT and e.get("fault") in intents:
             intent = intents[e.get("fault")]
-            runs.append(_run(intent.get("action") or {}, e))
+            run = _run(intent.get("action") or {}, e)
+            began, seconds = intent.get("ts"), e.get("seconds")
+            if isinstance(began, int | float) and isinstance(seconds, int | float):
+                run.update(start=_iso(began), end=_iso(began + seconds))
+            runs.append((intent.get("seq"), run))
         elif e.get("type") == events.OBSERVATION:
-            step = steps.get(e.get("step")) or {"name": e.get("name"), "type": "probe"}
-            runs.append(_observation(step, e))
-    return runs
+            step = _dict(e.get("activity")) or steps.get(e.get("step")) \
+                or {"name": e.get("name"), "type": "probe"}
+            runs.append((e.get("seq"), _observation(step, e)))
+    runs.sort(key=lambda pair: pair[0] if isinstance(pair[0], int) else 0)
+    return [run for _seq, run in runs]
 
 
 def render(read: reader.Journal) -> str:
     started = read.first(events.RUN_STARTED) or {}
     verdict = read.last(events.VERDICT)
     intents = read.of_type(events.FAULT_INTENT)
-    document = started.get("experiment") if isinstance(started.get("experiment"), dict) else {}
+    document = _dict(started.get("experiment"))
     chaos = "method" in document
     reverts: dict[Any, events.Event] = {}
     for e in read.of_type(events.REVERT_RESULT):
@@ -145,8 +170,9 @@ def render(read: reader.Journal) -> str:
         experiment = dict(document)
         rollback_intents = [i for i in intents if i.get("kind") == "rollback"]
         runs = _ctk_runs(read, document)
-        probes = {p.get("name"): p for p in (document.get("steady-state-hypothesis") or {})
-                  .get("probes") or [] if isinstance(p, Mapping)}
+        probes = {str(p.get("name")): p for p in
+                  _dict(document.get("steady-state-hypothesis")).get("probes") or []
+                  if isinstance(p, Mapping)}
         checks = read.of_type(events.TOLERANCE)
         before = next((c for c in checks if c.get("when") == "before"), None)
         after = next((c for c in checks if c.get("when") == "after"), None)
@@ -165,9 +191,9 @@ def render(read: reader.Journal) -> str:
                              "probes": []} if calibration else None,
                   "after": {"steady_state_met": bool(recovered.get("recovered")), "probes": []}
                   if recovered else None, "during": []}
-    versions = started.get("versions") if isinstance(started.get("versions"), dict) else {}
+    versions = _dict(started.get("versions"))
     doc: dict[str, Any] = {
-        "chaoslib-version": versions.get("chaostoolkit-lib") or "unknown",
+        "chaoslib-version": _chaoslib_version(versions),
         "platform": f"gameday {versions.get('gameday', '?')} "
                     f"(Python {versions.get('python', '?')})",
         "node": started.get("hostname") or "localhost",

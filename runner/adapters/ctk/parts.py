@@ -11,6 +11,7 @@ it reads nothing and refuses nothing.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ class Parts:
 
 def build(exp: model.Experiment, *, sandbox_dir: Path | None = None,
           var: Mapping[str, Any] | None = None, var_files: Sequence[str] = (),
-          warn: session_mod.Warn | None = None) -> Parts:
+          warn: session_mod.Warn | None = None, planning: bool = False) -> Parts:
     """Resolve the session and build the parts; raises ``errors.PreflightRefused``."""
     assert exp.method is not None
     session = session_mod.Session(exp, var=var, var_files=var_files, warn=warn)
@@ -51,10 +52,33 @@ def build(exp: model.Experiment, *, sandbox_dir: Path | None = None,
         exp.ctk.document if exp.ctk else {}))
     return Parts(
         session=session, activities=activities_mod.Activities(session),
-        platform=platform_mod.ChaosToolkitPlatform(session, sandbox_dir=sandbox_dir),
+        platform=platform_mod.ChaosToolkitPlatform(session, sandbox_dir=sandbox_dir,
+                                                   planning=planning),
         hypothesis=sentinel_mod.Hypothesis(session, exp.method.hypothesis_strategy,
                                            exp.method.hypothesis_frequency),
         safeguards=safeguards)
+
+
+def for_revert(document: Mapping[str, Any], experiment_file: Path | None,
+               warn: session_mod.Warn | None = None) -> activities_mod.Activities:
+    """The activity runner ``gameday revert`` uses for a Chaos Toolkit run's rollbacks.
+
+    Their ``${name}`` placeholders need the configuration and secrets again: from the
+    experiment file when it is still the one that ran (``experiment_file``, its sha256
+    checked by the caller), else from the journal's copy of the experiment (its inline
+    secrets are redacted there, so only configuration is known; a placeholder naming a
+    secret then stays unresolved and the rollback fails, saying so). ``--var`` values
+    given to the run are not known: export what they set. Environment variables are
+    read now, as at the run's start.
+    """
+    from runner.model import loader
+
+    if experiment_file is not None:
+        exp = loader.load(experiment_file)
+    else:
+        kept = {k: v for k, v in document.items() if k != "secrets"}
+        exp = loader.load_text(json.dumps(kept), "<the journal's experiment>")
+    return build(exp, warn=warn).activities
 
 
 class NullMetrics:

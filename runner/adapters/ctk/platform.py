@@ -2,13 +2,13 @@
 
 Decisions:
 
-- Preflight resolves what chaoslib resolves at start (the configuration probes),
-  opens the session (activity cache, controls: a missing control module is warned
-  about, as chaos run does), applies the experiment's before-controls, and refuses
-  the run (exit 3, nothing touched) when an activity cannot run at all: a python
-  provider whose module cannot be found or lacks the function, a process provider
-  whose program is not on PATH, a JSON path tolerance that chaoslib cannot parse.
-  ``chaos run`` finds those out mid-method; gameday before the first action.
+- Preflight resolves what chaoslib resolves at start (the configuration probes), opens
+  the session (activity cache, controls: a missing control module is warned about, as
+  chaos run does) and applies the experiment's before-controls; under ``gameday plan``
+  it only checks. It refuses the run (exit 3, nothing touched) when an activity cannot
+  run at all: a python provider whose module cannot be found or lacks the function, a
+  process provider whose program is not on PATH, a JSON path tolerance chaoslib cannot
+  parse. ``chaos run`` finds those out mid-method; gameday before the first action.
 - The plan is one ``PlannedFault`` per method action (index = the step's place in the
   method, the activity as written) and one per rollback (indices after the method's
   steps, ``kind: rollback``, the activity as written in ``revert``), so the journal's
@@ -27,7 +27,7 @@ import importlib
 import importlib.util
 import shutil
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +46,21 @@ class ChaosToolkitPlatform:
     name = "chaostoolkit"
 
     def __init__(self, session: session_mod.Session, *, sandbox_dir: Path | None = None,
-                 before: Callable[[], None] | None = None) -> None:
+                 planning: bool = False) -> None:
         self.session = session
         self.sandbox_dir = sandbox_dir
-        self._before = before
+        self.planning = planning  # `gameday plan`: check, but run no probe and no control
 
     def preflight(self, experiment: model.Experiment) -> list[str]:
         problems = [p for a in self._activities(experiment) for p in _runnable(a)]
         problems += _jsonpaths(experiment)
-        if problems:
+        if problems or self.planning:
             return problems
         self.session.warnings.extend(self.session.dynamic())
+        for warning in self.session.warnings:
+            self.session.warn(warning)
         self.session.open()
         self.session.control("experiment", "before")
-        if self._before is not None:
-            self._before()
         return []
 
     @staticmethod

@@ -86,6 +86,10 @@ class Hypothesis:
         return bool(self.session.spec.hypothesis)
 
     def check(self, point: ports.Checkpoint) -> ports.Halt | None:
+        if point.record is not None and self.session.warnings and "warned" not in self._done:
+            self._done.add("warned")  # what chaos run warns about, journaled once
+            for message in self.session.warnings:
+                point.record("warning", {"phase": point.phase, "message": message})
         if not self.has_probes:
             return None
         when = self._due(point)

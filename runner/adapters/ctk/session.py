@@ -133,11 +133,11 @@ class Session:
             return self.warnings
         self._opened = True
         cache_activities(self.document)
-        for module in self.spec.control_modules:
+        for name, module in self.spec.controls:
             if module != SAFEGUARDS and not _importable(module):
-                message = (f"Could not find Python module '{module}' in control. Did you "
-                           "install the Python module? The experiment will carry on running "
-                           "nonetheless.")
+                message = (f"Could not find Python module '{module}' in control '{name}'. "
+                           "Did you install the Python module? The experiment will carry on "
+                           "running nonetheless.")
                 self.warnings.append(message)
                 self.warn(message)
         initialize_controls(self.document, self.configuration, self.secrets)

@@ -89,7 +89,7 @@ def build(read: fields.Reader, root: Map, environ: Mapping[str, str],
                             hypothesis_strategy=hypothesis_strategy),
         ctk=spec.Spec(document=plain, configuration=configuration, secrets=secrets,
                       hypothesis_title=hypothesis_title, hypothesis=hypothesis,
-                      control_modules=_control_modules(plain),
+                      controls=_controls(plain),
                       gameday_extension=ext.given, target_given=ext.target_given),
     )
 
@@ -181,15 +181,15 @@ def _steps(read: fields.Reader, method: list[dict[str, Any]], node: Node | None,
     return tuple(steps)
 
 
-def _control_modules(plain: Mapping[str, Any]) -> tuple[str, ...]:
-    found: list[str] = []
+def _controls(plain: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    found: list[tuple[str, str]] = []
 
     def visit(controls: Any) -> None:
         for control in controls if isinstance(controls, list) else []:
             module = (control.get("provider") or {}).get("module") \
                 if isinstance(control, Mapping) else None
-            if isinstance(module, str) and module not in found:
-                found.append(module)
+            if isinstance(module, str) and module not in {m for _n, m in found}:
+                found.append((str(control.get("name")), module))
 
     visit(plain.get("controls"))
     hypothesis = plain.get("steady-state-hypothesis") or {}

@@ -30,8 +30,9 @@ class Spec:
     hypothesis_title: str | None = None
     #: The hypothesis probes as written (a ``ref`` resolved), each with its tolerance.
     hypothesis: tuple[Mapping[str, Any], ...] = ()
-    #: Names of every control module declared (experiment, hypothesis, activities).
-    control_modules: tuple[str, ...] = ()
+    #: ``(control name, module)`` of every control declared (experiment, hypothesis,
+    #: activities), in file order, each module once.
+    controls: tuple[tuple[str, str], ...] = ()
     #: True when the file has a ``{"name": "gameday", ...}`` entry in ``extensions``.
     gameday_extension: bool = False
     #: True when that entry names a ``target`` (then the lock claims that target).
