@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import datetime
 import json
-from importlib import metadata
 from collections.abc import Mapping
+from importlib import metadata
 from typing import Any
 
 from runner.journal import events, reader
