@@ -21,6 +21,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
      ["--ticks", "60", "--repeat", "1"]),
     ("benchmarks.report_bench", [], ["--quick"]),
     ("benchmarks.tick_bench", [], ["--quick"]),
+    ("benchmarks.ctk_bench", ["--runs", "7"], ["--runs", "3"]),
 )
 
 

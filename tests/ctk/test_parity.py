@@ -21,6 +21,9 @@ import pytest
 from tests.ctk import conftest as ctk
 from tests.ctk import stub
 
+#: The corpus runs once per session (38 processes, in parallel); on a loaded machine the
+#: first test, which waits for it, needs more than the default per-test timeout.
+pytestmark = pytest.mark.timeout(1200)
 TOKEN = "s3cr3t-token-value-42"
 ENV = {"CTK_TOKEN": TOKEN}
 
