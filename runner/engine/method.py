@@ -167,7 +167,9 @@ def _join(ctx: context.RunContext, injector: inject.Injector, runner: ports.Step
     """Wait for the background jobs (bounded), then journal each outcome in order."""
     pending = [j.future for j in jobs if not j.future.done()]
     deadline = ctx.clock.monotonic() + limit
-    while pending and ctx.clock.monotonic() < deadline:
+    for _ in range(int(limit) + 1):  # one-second waits: bounded in count and in time
+        if not pending or ctx.clock.monotonic() >= deadline:
+            break
         if strict:
             ctx.between()  # a stop or a tolerance check may end the wait (then: grace)
         _done, still = futures.wait(pending, timeout=1.0)

@@ -115,7 +115,7 @@ def test_gameday_runs_the_experiment_with_the_meaning_chaos_run_gives_it(
     for run in gameday.journal["run"]:
         failed = run["activity"]["name"] == case.failed_action
         assert run["status"] == ("failed" if failed else "succeeded"), run
-    for run in chaos.journal["run"]:
+    for run in [] if case.chaos_races else chaos.journal["run"]:
         assert run["status"] == "succeeded"  # chaos run records a failed action as run
     ours = [(r["activity"]["name"], r["status"]) for r in gameday.journal["rollbacks"]]
     theirs = [(r["activity"]["name"], r["status"]) for r in chaos.journal["rollbacks"]]
