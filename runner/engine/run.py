@@ -33,9 +33,18 @@ from collections.abc import Mapping
 
 from runner import __version__, errors, ports
 from runner.engine import abort as abort_mod
+from runner.engine import (
+    baseline,
+    context,
+    inject,
+    method,
+    recovery,
+    reverts,
+    rollbacks,
+    verdicts,
+    watch,
+)
 from runner.engine import clock as clock_mod
-from runner.engine import context, inject, method, recovery, reverts, rollbacks, verdicts
-from runner.engine import probes as probe_mod
 from runner.journal import events, writer
 from runner.model import experiment as model
 from runner.stats import monitor as stats
@@ -59,16 +68,7 @@ class RunPorts:
     lease: ports.TargetLease | None = None
 
 
-def policy_for(experiment: model.Experiment) -> abort_mod.Condition:
-    """The abort policy of an experiment: the steady-state test is always on."""
-    policy = abort_mod.steady_state()
-    if experiment.abort.guardrail:
-        policy = policy | abort_mod.guardrail()
-    if experiment.abort.no_data_ticks > 0:
-        policy = policy | abort_mod.no_data(experiment.abort.no_data_ticks)
-    if experiment.abort.alerts:
-        policy = policy | abort_mod.alert()
-    return policy
+policy_for = watch.policy_for  # the abort policy of an experiment (runner.engine.watch)
 
 
 class Run:
@@ -248,44 +248,7 @@ class Run:
         self.ctx.log(events.LOCK, keys=list(keys))
 
     def _baseline(self) -> stats.MonitorPlan:
-        ctx = self.ctx
-        steady = self.exp.steady_state
-        if not steady.probes:  # nothing to read (a Chaos Toolkit file): one safe point
-            ctx.enter("baseline", ticks=0, seconds=0)
-            ctx.checkpoint("baseline", tick=0)
-            return stats.calibrate([], steady.alpha, {}, window_ticks=1)
-        seconds = max(steady.baseline, 3 * ctx.tick)
-        ctx.enter("baseline", ticks=int(seconds // ctx.tick), seconds=seconds)
-        probe_mod.read(steady, ctx.metrics, ctx.platform)  # primes counter deltas
-        history: dict[str, list[stats.Obs | None]] = {p.name: [] for p in steady.stat_probes}
-        guards = probe_mod.Guardrails(steady)
-        for t in ctx.ticks(seconds, minimum=3):
-            ctx.checkpoint("baseline", tick=t.k)
-            reading = probe_mod.read(steady, ctx.metrics, ctx.platform)
-            for name, o in reading.obs(steady).items():
-                history[name].append(o)
-            ctx.log(events.TICK, phase="baseline", tick=t.k, of=t.of,
-                    samples=reading.to_dict(), guardrails=guards.update(reading),
-                    read_errors=list(reading.errors), **ctx.tick_extra(t))
-        window_ticks = max(1, int(self.exp.duration // ctx.tick))
-        plan = stats.calibrate(
-            probe_mod.stat_specs(steady), steady.alpha, history,
-            min_effect=steady.min_effect, window_ticks=window_ticks,
-        )
-        ctx.log(events.CALIBRATION, **plan.to_dict())
-        for warning in plan.warnings:
-            ctx.log(events.WARNING, phase="baseline", message=warning)
-        problems = list(plan.problems)
-        if guards.ever_fired:
-            problems.append("guardrail(s) broken during the baseline: "
-                            + ", ".join(sorted(guards.ever_fired)))
-        if problems or not plan.baseline_holds:
-            raise errors.BaselineNotSteady(
-                "Refused before any fault: the steady state did not hold during the baseline ("
-                + "; ".join(problems or ["see the calibration event in the journal"])
-                + "). Nothing was injected. Fix the service or the thresholds and run again."
-            )
-        return plan
+        return baseline.run(self.ctx)
 
     def _inject(self, planned: list[ports.PlannedFault]) -> None:
         self.window_started = self.ctx.clock.monotonic()
@@ -300,75 +263,11 @@ class Run:
         self.injector.inject_all(planned)
 
     def _watch(self) -> abort_mod.Abort | None:
-        ctx = self.ctx
         assert self.plan is not None
-        steady = self.exp.steady_state
-        started = self.window_started if self.window_started is not None \
-            else ctx.clock.monotonic()
-        seconds = max(ctx.tick, self.exp.duration - (ctx.clock.monotonic() - started))
-        if not steady.probes and self.exp.duration <= 0:  # the method was the window
-            ctx.enter("watch", seconds=0, duration=0)
-            try:
-                ctx.checkpoint("watch", tick=0)
-            except context.Halted as halted:
-                return self._abort_from(halted)
-            return None
-        ctx.enter("watch", seconds=round(seconds, 3), duration=self.exp.duration)
-        policy = policy_for(self.exp)
-        state = stats.start(self.plan)
-        guards = probe_mod.Guardrails(steady)
-        streaks = probe_mod.Streaks([p.name for p in steady.stat_probes])
-        last = None
-        try:
-            for t in ctx.ticks(seconds):
-                last = t
-                ctx.checkpoint("watch", tick=t.k)
-                reading = probe_mod.read(steady, ctx.metrics, ctx.platform)
-                obs = reading.obs(steady)
-                state, step = stats.step(self.plan, state, obs)
-                guard_view = guards.update(reading)
-                alerts = self._alerts()
-                view = abort_mod.TickView(
-                    tick=t.k, reject=step.reject, attribution=step.attribution,
-                    stats=step.to_dict(), fired_guardrails=guards.fired_now,
-                    no_data_streaks=streaks.update(obs), firing_alerts=tuple(alerts),
-                )
-                ctx.log(events.TICK, phase="watch", tick=t.k, of=t.of,
-                        samples=reading.to_dict(), stats=step.to_dict(),
-                        guardrails=guard_view, alerts=alerts,
-                        read_errors=list(reading.errors), **ctx.tick_extra(t))
-                found = policy(view)
-                if found is not None:
-                    ctx.log(events.ABORT, kind=found.kind, reason=found.reason,
-                            evidence=dict(found.evidence), tick=t.k)
-                    return found
-        except context.Halted as halted:
-            return self._abort_from(halted)
-        if last is not None and last.k < last.of:
-            ctx.log(events.WARNING, phase="watch",
-                    message=f"the fault window ended at its deadline with {last.of - last.k} "
-                    "tick(s) not read: the reads were slower than the tick")
-        return None
+        return watch.run(self.ctx, self.plan, self.window_started)
 
     def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
-        halt = halted.halt
-        found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
-        where: dict[str, object] = {"phase": halted.point.phase}
-        if halted.point.tick is not None:
-            where["tick"] = halted.point.tick
-        if halted.point.fault is not None:
-            where["fault"] = halted.point.fault
-        self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), **where)
-        return found
-
-    def _alerts(self) -> list[str]:
-        if not self.exp.abort.alerts:
-            return []
-        try:
-            return self.ctx.metrics.alerts(self.exp.abort.alerts)
-        except errors.GamedayError:
-            return []
+        return watch.abort_from(self.ctx, halted)
 
     # -- revert and recovery -----------------------------------------------------------
 
