@@ -14,9 +14,10 @@ Decisions:
   steps, ``kind: rollback``, the activity as written in ``revert``), so the journal's
   plan names everything that will run, placeholders unresolved.
 - Lock keys: a Chaos Toolkit activity can touch anything, so the claim is a wildcard:
-  the gameday extension's target if it names one (``local:<sandbox>/*`` for the local
-  sandbox: it then excludes native runs on the sandbox too), else the machine-wide
-  ``host:<hostname>/*`` (two Chaos Toolkit runs on one machine do not overlap).
+  ``local:<sandbox>/*`` when the gameday extension names the local sandbox as its
+  target (it then excludes native runs on the sandbox too); otherwise (no target, or a
+  Kubernetes one, whose API endpoint is not resolved here) the machine-wide
+  ``host:<hostname>/*``, so two Chaos Toolkit runs on one machine do not overlap.
 - Effects and reverts are not checked ("not checked", never claimed): only the
   activity's own outcome (exit status, HTTP status) is judged.
 """
