@@ -20,6 +20,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.overhead_bench", ["--ticks", "300", "--repeat", "3"],
      ["--ticks", "60", "--repeat", "1"]),
     ("benchmarks.report_bench", [], ["--quick"]),
+    ("benchmarks.replay_bench", [], ["--quick"]),
     ("benchmarks.tick_bench", [], ["--quick"]),
     ("benchmarks.ctk_bench", ["--runs", "7"], ["--runs", "3"]),
 )

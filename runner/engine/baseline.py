@@ -14,11 +14,17 @@ from runner import errors
 from runner.engine import context
 from runner.engine import probes as probe_mod
 from runner.journal import events
+from runner.stats import history as stats_history
 from runner.stats import monitor as stats
 
 
-def run(ctx: context.RunContext) -> stats.MonitorPlan:
-    """The calibrated plan; raises ``errors.BaselineNotSteady`` (or ``Halted``)."""
+def run(ctx: context.RunContext, past: stats_history.Calibration | None = None
+        ) -> stats.MonitorPlan:
+    """The calibrated plan; raises ``errors.BaselineNotSteady`` (or ``Halted``).
+
+    ``past`` (a calibration on the service's own history) raises the abort threshold,
+    never lowers it; it is journaled beside the calibration.
+    """
     exp = ctx.exp
     steady = exp.steady_state
     if not steady.probes:  # nothing to read: one safe point
@@ -43,7 +49,10 @@ def run(ctx: context.RunContext) -> stats.MonitorPlan:
         probe_mod.stat_specs(steady), steady.alpha, history,
         min_effect=steady.min_effect, window_ticks=window_ticks,
     )
+    plan = stats_history.apply(plan, past)
     ctx.log(events.CALIBRATION, **plan.to_dict())
+    if past is not None:
+        ctx.log(events.HISTORY_CALIBRATION, **past.to_dict())
     for warning in plan.warnings:
         ctx.log(events.WARNING, phase="baseline", message=warning)
     problems = list(plan.problems)
