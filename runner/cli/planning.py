@@ -91,6 +91,10 @@ def build(exp: model.Experiment, options: compose.Options) -> dict[str, Any]:
         for f in platform.plan(exp, "plan", seed)
     ]
     doc["power"] = _power(exp, metrics)
+    from runner.cli import ctkopts
+
+    if (section := ctkopts.plan_section(exp, platform)) is not None:
+        doc["chaostoolkit"] = section  # a Chaos Toolkit file: method, rollbacks, strategies
     return doc
 
 
@@ -124,16 +128,36 @@ def _power(exp: model.Experiment, metrics: ports.MetricsSource) -> list[dict[str
 def show(exp: model.Experiment, options: compose.Options, *, as_json: bool = False) -> None:
     """Print the plan (text or JSON); a plan a run would refuse is exit 3 either way."""
     doc = build(exp, options)
+    lines = _history(exp, options, doc)
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         if not doc["ok"]:
             raise SystemExit(int(errors.ExitCode.REFUSED))
         return
     _render(doc)
+    for line in lines:
+        click.echo(line)
     if not doc["ok"]:
         raise errors.PreflightRefused(
             "A run would be refused before any fault: " + "; ".join(doc["problems"])
         )
+
+
+def _history(exp: model.Experiment, options: compose.Options, doc: dict[str, Any]
+             ) -> list[str]:
+    """``steady_state.history``: replay it (only when asked: plan stays fast otherwise)."""
+    if not doc["ok"] or exp.steady_state.history is None:
+        return []
+    from runner.cli import replay as replay_cli
+
+    try:
+        found = replay_cli.preflight(exp, options)
+    except errors.RefusedError as exc:
+        doc["ok"] = False
+        doc["problems"].append(exc.message)
+        return []
+    doc["history"] = None if found.calibration is None else found.calibration.to_dict()
+    return list(found.lines)
 
 
 def _render(doc: dict[str, Any]) -> None:
@@ -173,4 +197,7 @@ def _render(doc: dict[str, Any]) -> None:
         else:
             weak = " WARNING: more than half the window." if row["weak"] else ""
             click.echo(head + f"~{ticks} tick(s) of the {window}-tick window.{weak}")
+    from runner.cli import ctkopts
+
+    ctkopts.render_plan(doc.get("chaostoolkit"))
     click.echo("preflight: ok (nothing was touched)")
