@@ -150,3 +150,16 @@ duration: 1m
     found = [(p.path, p.message) for p in loader.check_text(text, "<native>")]
     assert [p for p, _m in found] == ["faults[0].action.pauses", "faults[0].action.background"]
     assert all("Chaos Toolkit method feature" in m for _p, m in found)
+
+
+def test_validating_a_chaos_toolkit_file_imports_no_client_and_no_chaoslib() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys; from runner.model import loader; loader.load(sys.argv[1]); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('chaoslib', "
+             "'chaosaddons', 'numpy', 'requests', 'click', 'tests')))")
+    done = subprocess.run([sys.executable, "-c", probe, str(ctk.CORPUS / "17-controls.json")],
+                          capture_output=True, text=True, check=True, timeout=60,
+                          env=ctk.env_for(Path("/nonexistent"), "-"))
+    assert done.stdout.strip() == "[]"
