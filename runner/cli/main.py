@@ -185,8 +185,9 @@ def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
 
 
 def _add_days() -> None:
-    from runner.cli import stopping
+    from runner.cli import day, stopping
 
+    cli.add_command(day.day)
     cli.add_command(stopping.stop_command)
 
 

@@ -1,0 +1,188 @@
+"""The real parts of a game day: its launcher (``gameday run`` per experiment) and its
+gate assessor (Prometheus through the existing adapter, and each experiment's plan).
+
+Decisions:
+- A run of the day is ``runs.execute`` with the run id chosen by the day (the day
+  journals the run's journal path before it starts) and its journal under the day's
+  directory (``<day dir>/<run id>/journal.jsonl``); every run keeps its own locks,
+  sentinels (emergency stop, kill switch, burn rate) and reverts.
+- Gates read the Prometheus of the experiment they guard (the day's defaults flow into
+  each experiment), each query once per evaluation; ``cache`` (``day plan``) reuses a
+  gate's readings for every experiment it guards, since they are taken at one moment.
+- An experiment's exposure (its blast share and how fast it aborts) comes from its plan,
+  exactly as ``gameday plan`` makes it: the platform's preflight and seeded target
+  choice (touching nothing), and the traffic behind each probe now. A platform that does
+  not answer leaves the share unknown, and the worst case assumes all traffic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from runner import errors, ports
+from runner.adapters import burnrate, prometheus
+from runner.cli import compose, runs
+from runner.day import conduct, gates
+from runner.day import model as day_model
+from runner.model import experiment as model
+
+
+@dataclasses.dataclass
+class Launcher:
+    """``conduct.Launcher`` over ``runs.execute``."""
+
+    options: compose.Options
+    day_dir: Path
+    sink: ports.Sink
+    dry: bool = False
+    journal_key: bytes | None = None
+    seed: int | None = None
+
+    def journal_for(self, entry: day_model.DayExperiment) -> tuple[str, Path]:
+        run_id = compose.new_run_id(entry.id)
+        return run_id, self.day_dir / run_id / "journal.jsonl"
+
+    def run(self, entry: day_model.DayExperiment, run_id: str) -> conduct.RunResult:
+        journal = self.day_dir / run_id / "journal.jsonl"
+        try:
+            finished = runs.execute(entry.experiment, self.options, journal_dir=self.day_dir,
+                                    sink=self.sink, seed=self.seed, dry=self.dry,
+                                    journal_key=self.journal_key, run_id=run_id)
+        except errors.GamedayError as exc:
+            verdict = "refused" if exc.exit_code == errors.ExitCode.REFUSED else "error"
+            return conduct.RunResult(run_id, journal if journal.exists() else None, verdict,
+                                     int(exc.exit_code), exc.message)
+        outcome = finished.outcome
+        return conduct.RunResult(run_id, finished.journal, outcome.verdict,
+                                 int(outcome.exit_code), outcome.reason, finished.reports)
+
+
+def _noun(exp: model.Experiment) -> str:
+    return "pods" if exp.target.platform == "kubernetes" else "replicas"
+
+
+@dataclasses.dataclass
+class Assessor:
+    """``conduct.Assessor`` reading Prometheus and planning the experiment now."""
+
+    options: compose.Options
+    cache: dict[tuple[str, str], gates.Reading] | None = None
+    exposures: dict[str, gates.Exposure] = dataclasses.field(default_factory=dict)
+
+    def assess(self, entry: day_model.DayExperiment,
+               gate_list: Sequence[day_model.Gate]) -> list[gates.Result]:
+        exp = entry.experiment
+        source = prometheus.PrometheusSource(compose.resolve_prometheus(exp, self.options),
+                                             exp.prometheus.tick)
+        try:
+            reads = burnrate.SloQueries(source.query)
+            return [self._one(entry, gate, reads, source) for gate in gate_list]
+        finally:
+            source.close()
+
+    def _one(self, entry: day_model.DayExperiment, gate: day_model.Gate,
+             reads: burnrate.SloQueries, source: prometheus.PrometheusSource) -> gates.Result:
+        if isinstance(gate, day_model.NoAlertsGate):
+            try:
+                return gates.no_alerts(gate, reads.firing(gate.query))
+            except errors.PlatformError as exc:
+                return gates.no_alerts(gate, None, exc.message)
+        if isinstance(gate, day_model.BurnRateGate):
+            try:
+                return gates.burn_rate(gate, reads.ratios(gate.rule))
+            except errors.PlatformError as exc:
+                return gates.burn_rate(gate, None, exc.message)
+        return gates.error_budget(gate, self.reading(gate, reads, source.url),
+                                  self.exposure(entry, source))
+
+    def reading(self, gate: day_model.ErrorBudgetGate, reads: burnrate.SloQueries,
+                url: str) -> gates.Reading:
+        key = (url, repr(gate))
+        if self.cache is not None and key in self.cache:
+            return self.cache[key]
+        try:
+            total = reads.value(gate.total)
+            if gate.bad is not None:
+                bad = reads.value(gate.bad)
+                bad = 0.0 if bad is None and total is not None else bad
+            else:
+                good = reads.value(gate.good or "")
+                bad = None if good is None or total is None else max(0.0, total - good)
+            rate = reads.value(gate.rate) if gate.rate else None
+            reading = gates.Reading(bad, total, rate)
+        except errors.PlatformError as exc:
+            reading = gates.Reading(None, None, None, error=exc.message)
+        if self.cache is not None and reading.error is None:
+            self.cache[key] = reading
+        return reading
+
+    def exposure(self, entry: day_model.DayExperiment,
+                 source: prometheus.PrometheusSource) -> gates.Exposure:
+        if entry.id in self.exposures:
+            return self.exposures[entry.id]
+        exp = entry.experiment
+        targets: list[tuple[Sequence[str], int | None]] = []
+        note = ""
+        try:
+            platform = compose.build_platform(exp, self.options)
+            problems = platform.preflight(exp)
+            if problems:
+                raise errors.PlatformError("; ".join(problems))
+            seed = exp.seed if exp.seed is not None else 0
+            targets = [(f.targets, f.population) for f in platform.plan(exp, "gate", seed)]
+        except errors.GamedayError as exc:
+            targets = [((), None) for _ in exp.faults]
+            note = f"the platform's plan is not available ({exc.message})"
+        traffic = {p.name: source.traffic(p) for p in exp.steady_state.stat_probes}
+        found = gates.exposure(exp, targets, traffic, _noun(exp))
+        if note:
+            found = dataclasses.replace(found, note=note)
+        self.exposures[entry.id] = found
+        return found
+
+
+def day_id(title: str) -> str:
+    """``<UTC stamp>-<title slug>-<random>``, like a run id: the day's directory name."""
+    return compose.new_run_id(title)
+
+
+@contextlib.contextmanager
+def day_lock(day_file: str) -> Iterator[None]:
+    """Hold an exclusive lock on a day file (its resolved path) for the block: one
+    ``day run`` / ``day resume`` of a day at a time on this machine; refused (exit 3)
+    naming the holder otherwise. Released when the process dies (a flock)."""
+    from runner.adapters import locks
+
+    resolved = str(Path(day_file).resolve())
+    folder = locks.locks_dir()
+    path = folder / f"day-{hashlib.sha256(resolved.encode()).hexdigest()[:24]}.lock"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the block
+    except OSError as exc:
+        raise errors.PreflightRefused(
+            f"Cannot create the day lock in {folder}: {exc.strerror}. Set "
+            f"{locks.ENV_HOME} to a writable directory; nothing was run.") from exc
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another gameday process"
+            raise errors.PreflightRefused(
+                f"The day {resolved} is already being run ({holder}). Wait for it to end "
+                "(or stop it with `gameday stop`); nothing was run.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
