@@ -23,7 +23,7 @@ import fcntl
 import hashlib
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from runner import errors, ports
@@ -79,16 +79,36 @@ class Assessor:
     def assess(self, entry: day_model.DayExperiment,
                gate_list: Sequence[day_model.Gate]) -> list[gates.Result]:
         exp = entry.experiment
-        source = prometheus.PrometheusSource(compose.resolve_prometheus(exp, self.options),
-                                             exp.prometheus.tick)
+        sources: dict[str, prometheus.PrometheusSource] = {}
+
+        def source_for(config: model.PrometheusConfig) -> prometheus.PrometheusSource:
+            resolved = compose.resolve_prometheus(dataclasses.replace(exp, prometheus=config),
+                                                  self.options)
+            key = repr(resolved)
+            if key not in sources:
+                sources[key] = prometheus.PrometheusSource(resolved, config.tick)
+            return sources[key]
+
         try:
-            reads = burnrate.SloQueries(source.query)
-            return [self._one(entry, gate, reads, source) for gate in gate_list]
+            results = []
+            for gate in gate_list:
+                try:
+                    source = source_for(gate.prometheus or exp.prometheus)
+                except errors.PlatformError as exc:  # e.g. the sandbox's, when none runs
+                    results.append(gates.Result(gate.kind, False, f"{gate.kind}: cannot be "
+                                                f"judged ({exc.message}); a gate that cannot "
+                                                "see is closed"))
+                    continue
+                results.append(self._one(entry, gate, burnrate.SloQueries(source.query),
+                                         source, lambda: source_for(exp.prometheus)))
+            return results
         finally:
-            source.close()
+            for source in sources.values():
+                source.close()
 
     def _one(self, entry: day_model.DayExperiment, gate: day_model.Gate,
-             reads: burnrate.SloQueries, source: prometheus.PrometheusSource) -> gates.Result:
+             reads: burnrate.SloQueries, source: prometheus.PrometheusSource,
+             own: Callable[[], prometheus.PrometheusSource]) -> gates.Result:
         if isinstance(gate, day_model.NoAlertsGate):
             try:
                 return gates.no_alerts(gate, reads.firing(gate.query))
@@ -100,7 +120,7 @@ class Assessor:
             except errors.PlatformError as exc:
                 return gates.burn_rate(gate, None, exc.message)
         return gates.error_budget(gate, self.reading(gate, reads, source.url),
-                                  self.exposure(entry, source))
+                                  self.exposure(entry, own))
 
     def reading(self, gate: day_model.ErrorBudgetGate, reads: burnrate.SloQueries,
                 url: str) -> gates.Reading:
@@ -124,12 +144,14 @@ class Assessor:
         return reading
 
     def exposure(self, entry: day_model.DayExperiment,
-                 source: prometheus.PrometheusSource) -> gates.Exposure:
+                 own: Callable[[], prometheus.PrometheusSource]) -> gates.Exposure:
+        """What the experiment puts at risk, from its plan and the traffic behind its
+        probes now (read from its own Prometheus; unknown when that does not answer)."""
         if entry.id in self.exposures:
             return self.exposures[entry.id]
         exp = entry.experiment
         targets: list[tuple[Sequence[str], int | None]] = []
-        note = ""
+        notes = []
         try:
             platform = compose.build_platform(exp, self.options)
             problems = platform.preflight(exp)
@@ -139,11 +161,16 @@ class Assessor:
             targets = [(f.targets, f.population) for f in platform.plan(exp, "gate", seed)]
         except errors.GamedayError as exc:
             targets = [((), None) for _ in exp.faults]
-            note = f"the platform's plan is not available ({exc.message})"
-        traffic = {p.name: source.traffic(p) for p in exp.steady_state.stat_probes}
+            notes.append(f"the platform's plan is not available ({exc.message})")
+        traffic: dict[str, float | None] = {}
+        try:
+            source = own()
+            traffic = {p.name: source.traffic(p) for p in exp.steady_state.stat_probes}
+        except errors.PlatformError as exc:
+            notes.append(f"the traffic behind its probes is unknown ({exc.message})")
         found = gates.exposure(exp, targets, traffic, _noun(exp))
-        if note:
-            found = dataclasses.replace(found, note=note)
+        if notes:
+            found = dataclasses.replace(found, note="; ".join([found.note, *notes]).strip("; "))
         self.exposures[entry.id] = found
         return found
 

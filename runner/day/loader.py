@@ -29,7 +29,7 @@ from pathlib import Path
 from runner import errors
 from runner.day import merge, parse, queue
 from runner.day import model as day_model
-from runner.model import document, fields, yamlsafe
+from runner.model import document, fields, sections, yamlsafe
 from runner.model import experiment as model
 from runner.model import loader as exp_loader
 from runner.model import problems as probs
@@ -146,7 +146,9 @@ def _build(read: fields.Reader, root: Node | None, context: _Context) -> day_mod
     if "defaults" in values:
         context.defaults = parse.defaults(read, values["defaults"])
         context.default_lines = frozenset(_lines(values["defaults"]))
-    gates = parse.gates(read, values["gates"], "gates") if "gates" in values else ()
+        _check_defaults(read, context)
+    where = parse.Where(context.environ, context.base)
+    gates = parse.gates(read, values["gates"], "gates", where) if "gates" in values else ()
     entries = _entries(read, values.get("experiments"), context)
     if text["title"] is None or entries is None:
         return None
@@ -154,6 +156,36 @@ def _build(read: fields.Reader, root: Node | None, context: _Context) -> day_mod
                          description=text["description"], window=window, gates=gates,
                          source=context.source,
                          document=document.redact(yamlsafe.plain(root)))
+
+
+def _check_defaults(read: fields.Reader, context: _Context) -> None:
+    """The defaults on their own (an experiment that overrides one still has it checked),
+    each problem said once under ``defaults.``."""
+    if context.defaults is None:
+        return
+    found = probs.Problems()
+    sub = fields.Reader(found)
+    entries = {k: v for k, (_line, v) in context.defaults.entries.items()}
+    target = sections.target(sub, entries["target"]) if "target" in entries else model.Target()
+    if "prometheus" in entries:
+        sections.prometheus(sub, entries["prometheus"], target, context.environ,
+                            context.defaults, base=context.base)
+    if "blast_radius" in entries:
+        sections.blast_radius(sub, entries["blast_radius"], target, context.defaults)
+    steady = entries.get("steady_state")
+    if isinstance(steady, Map):
+        for key, (_line, value) in steady.entries.items():
+            path = f"steady_state.{key}"
+            if key == "alpha":
+                sub.number(value, path, low=0, high=0.5, open_low=True, open_high=True)
+            elif key == "baseline":
+                sub.duration(value, path)
+            elif key == "min_effect":
+                sub.number(value, path, low=1, open_low=True)
+    for problem in found.sorted():
+        path = f"defaults.{problem.path}"
+        context.relayed.add((problem.line, path, problem.message))
+        read.problems.add(path, problem.line, problem.message, problem.kind)
 
 
 def _entries(read: fields.Reader, node: Node | None, context: _Context,
@@ -172,7 +204,9 @@ def _entries(read: fields.Reader, node: Node | None, context: _Context,
             ok = False
         elif entry.id not in built:
             built[entry.id] = entry
-    placed, cycles = queue.order([queue.Node(h.id, h.needs) for h in heads if h.id])
+    first = {h.id: h for h in reversed(heads) if h.id}  # the first of duplicate ids
+    placed, cycles = queue.order([queue.Node(h.id, h.needs) for h in heads
+                                  if h.id and first[h.id] is h])
     for cycle in cycles:
         read.fail(node, "experiments", "these experiments need each other, so none of them "
                   f"can run first: {' → '.join(cycle)}; remove one of the needs", "conflict")
@@ -241,7 +275,8 @@ def _entry(read: fields.Reader, item: Node, path: str, context: _Context,
     if "on_broken" in values:
         on_broken = read.choice(values["on_broken"], f"{path}.on_broken", ("stop", "continue"),
                                 what="on_broken") or on_broken
-    gates = parse.gates(read, values["gates"], f"{path}.gates") if "gates" in values else ()
+    gates = parse.gates(read, values["gates"], f"{path}.gates",
+                        parse.Where(context.environ, context.base)) if "gates" in values else ()
     overrides = parse.overrides(read, values["overrides"], f"{path}.overrides") \
         if "overrides" in values else None
     if ("file" in values) == ("inline" in values):

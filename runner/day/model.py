@@ -62,6 +62,9 @@ class Window:
 class ErrorBudgetGate:
     """Chaos only on a healthy error budget (the SRE rule).
 
+    Every gate reads ``prometheus`` when it names one (a long-term store that holds the
+    28 days), else the Prometheus of the experiment it guards.
+
     ``bad``/``good``/``total`` are series selectors (gameday takes their increase over
     ``window``) or PromQL expressions returning one number over the window; ``rate`` is
     the request rate now (default: ``sum(rate(total[1m]))`` for a selector total).
@@ -75,6 +78,7 @@ class ErrorBudgetGate:
     rate: str | None = None
     min_remaining: float = 0.25
     max_spend: float = 0.10
+    prometheus: model.PrometheusConfig | None = None  # None: the experiment's
     kind: Literal["error-budget"] = "error-budget"
 
 
@@ -84,6 +88,7 @@ class NoAlertsGate:
     ``alertstate="firing"`` added unless it names an alertstate)."""
 
     query: str
+    prometheus: model.PrometheusConfig | None = None
     kind: Literal["no-alerts"] = "no-alerts"
 
 
@@ -92,6 +97,7 @@ class BurnRateGate:
     """Refuse to start while a multi-window burn rate is hot."""
 
     rule: model.BurnRate
+    prometheus: model.PrometheusConfig | None = None
     kind: Literal["burn-rate"] = "burn-rate"
 
 

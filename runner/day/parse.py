@@ -18,18 +18,23 @@ Each reader takes nodes and records every problem (path and line) in the shared
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
 
 from runner.day import merge
 from runner.day import model as day_model
-from runner.model import durations, fields, slo, syntax
+from runner.model import durations, fields, sections, slo, syntax
+from runner.model import experiment as model
 from runner.model import problems as probs
 from runner.model.yamlsafe import Map, Node, Scalar
 
 GATE_KINDS = ("error-budget", "no-alerts", "burn-rate")
-BUDGET_KEYS = ("slo", "window", "bad", "good", "total", "rate", "min_remaining", "max_spend")
+BUDGET_KEYS = ("slo", "window", "bad", "good", "total", "rate", "min_remaining", "max_spend",
+               "prometheus")
 ENTRY_KEYS = ("id", "file", "inline", "needs", "on_broken", "gates", "overrides")
 OVERRIDE_KEYS = ("title", "owner", "prometheus", "target", "blast_radius", "steady_state",
                  "duration", "abort", "recovery", "seed")
@@ -135,26 +140,61 @@ def _freeze(read: fields.Reader, node: Node,
     return tuple(found)
 
 
-def gates(read: fields.Reader, node: Node, path: str) -> tuple[day_model.Gate, ...]:
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """What a gate's own ``prometheus:`` block is read with (as in an experiment)."""
+
+    environ: Mapping[str, str]
+    base: Path | None
+
+
+def gates(read: fields.Reader, node: Node, path: str, where: Where,
+          ) -> tuple[day_model.Gate, ...]:
     items = read.sequence(node, path, what="gates") or []
     found: list[day_model.Gate] = []
     for index, item in enumerate(items):
-        where = probs.index_path(path, index)
-        values = read.mapping(item, where, allowed=GATE_KINDS, what="gate")
+        at = probs.index_path(path, index)
+        values = read.mapping(item, at, allowed=GATE_KINDS, what="gate")
         if values is None:
             continue
         if len(values) != 1:
-            read.fail(item, where, "each gate item holds one gate: error-budget, no-alerts or "
+            read.fail(item, at, "each gate item holds one gate: error-budget, no-alerts or "
                       "burn-rate", "conflict")
         for kind, value in values.items():
-            gate = _gate(read, kind, value, f"{where}.{kind}")
+            gate = _gate(read, kind, value, f"{at}.{kind}", where)
             if gate is not None:
                 found.append(gate)
     return tuple(found)
 
 
-def _gate(read: fields.Reader, kind: str, node: Node, path: str) -> day_model.Gate | None:
+def _own_prometheus(read: fields.Reader, node: Node, path: str, where: Where,
+                    ) -> tuple[Node, model.PrometheusConfig | None]:
+    """``node`` without its ``prometheus`` key, and that key read as an experiment's."""
+    if not isinstance(node, Map) or "prometheus" not in node.entries:
+        return node, None
+    _line, value = node.entries["prometheus"]
+    found = probs.Problems()  # the section names its paths prometheus.*: put them here
+    config = sections.prometheus(fields.Reader(found), value, model.Target(), where.environ,
+                                 node, base=where.base)
+    for problem in found.sorted():
+        read.problems.add(f"{path}.{problem.path}", problem.line, problem.message,
+                          problem.kind)
+    rest = Map({k: v for k, v in node.entries.items() if k != "prometheus"}, node.line)
+    return rest, config
+
+
+def _gate(read: fields.Reader, kind: str, node: Node, path: str,
+          where: Where) -> day_model.Gate | None:
     if kind == "no-alerts":
+        config = None
+        if isinstance(node, Map):
+            values = read.mapping(node, path, allowed=("query", "prometheus"),
+                                  required=("query",), what="no-alerts key")
+            node, config = _own_prometheus(read, node, path, where)
+            if values is None or "query" not in values:
+                return None
+            node = values["query"]
+            path = f"{path}.query"
         text = read.string(node, path, what="an alert selector such as "
                            'ALERTS{severity="critical"}')
         if text is None:
@@ -162,11 +202,13 @@ def _gate(read: fields.Reader, kind: str, node: Node, path: str) -> day_model.Ga
         if (bad := syntax.promql(text)) is not None:
             read.fail(node, path, bad)
             return None
-        return day_model.NoAlertsGate(firing_query(text.strip()))
+        return day_model.NoAlertsGate(firing_query(text.strip()), prometheus=config)
+    node, config = _own_prometheus(read, node, path, where)
     if kind == "burn-rate":
         rule = slo.burn_rate(read, node, path, probes=None)
-        return None if rule is None else day_model.BurnRateGate(rule)
-    return _budget(read, node, path)
+        return None if rule is None else day_model.BurnRateGate(rule, prometheus=config)
+    gate = _budget(read, node, path)
+    return None if gate is None else dataclasses.replace(gate, prometheus=config)
 
 
 def firing_query(text: str) -> str:
