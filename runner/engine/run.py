@@ -22,6 +22,7 @@ Decisions:
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform as pyplatform
 from collections.abc import Mapping
 
@@ -107,7 +108,8 @@ class Run:
     def execute(self) -> Outcome:
         ctx, exp = self.ctx, self.exp
         ctx.log(events.RUN_STARTED, run_id=self.run_id, title=exp.title, owner=exp.owner,
-                source=exp.source, experiment=dict(exp.document),
+                source=exp.source, source_path=_absolute(exp.source),
+                experiment=dict(exp.document),
                 experiment_sha256=exp.sha256, platform=exp.target.platform, seed=self.seed,
                 versions=self.versions, tick=ctx.tick, duration=exp.duration,
                 alpha=exp.steady_state.alpha, dry_run=self.dry)
@@ -203,6 +205,10 @@ class Run:
         if self.exp.abort.alerts:
             problems += ctx.metrics.preflight_alerts(self.exp.abort.alerts)
         problems += ctx.platform.preflight(self.exp)
+        if ctx.journal.reserved == 0 and not self.dry:
+            problems.append(f"the disk under the journal {ctx.journal.path} has no room for the "
+                            "reserve that keeps the revert records writable if it fills up; "
+                            "free some space or choose another --journal-dir")
         for probe in steady.probes:
             if (isinstance(probe, model.ReadyReplicasProbe) and not problems
                     and ctx.platform.ready_replicas(probe) is None):
@@ -323,9 +329,13 @@ class Run:
     def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
         halt = halted.halt
         found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
-        where = {"tick": halted.point.tick} if halted.point.tick is not None else {}
+        where: dict[str, object] = {"phase": halted.point.phase}
+        if halted.point.tick is not None:
+            where["tick"] = halted.point.tick
+        if halted.point.fault is not None:
+            where["fault"] = halted.point.fault
         self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), phase=halted.point.phase, **where)
+                          evidence=dict(found.evidence), **where)
         return found
 
     def _alerts(self) -> list[str]:
@@ -356,3 +366,8 @@ class Run:
         if self.plan is None:
             return True, ""
         return recovery.watch(self.ctx, self.plan)
+
+
+def _absolute(source: str) -> str | None:
+    """The experiment file's absolute path (so `gameday revert` finds it from anywhere)."""
+    return os.path.abspath(source) if os.path.isfile(source) else None

@@ -4,7 +4,9 @@ Decisions: ``prometheus.url`` is ``sandbox`` (the local sandbox's own Prometheus
 absolute http(s) URL, and a Kubernetes target must name a real one. ``timeout``
 defaults to ``min(5s, tick)`` and may not exceed the tick (a slow query must not eat the
 next tick). Header values may hold ``${ENV_VAR}`` references, resolved here from the
-injected environment; an unset variable is a problem. On Kubernetes the blast radius
+injected environment; an unset variable is a problem. The connection keys Prometheus
+itself spells (``authorization``, ``basic_auth``, ``tls_config``...) are read by
+``http_config``. On Kubernetes the blast radius
 must list the namespaces the experiment may touch. ``abort`` lists what ends the fault
 window: absent means the defaults (steady-state, guardrail, no-data after 3 ticks); when
 present, ``guardrail`` is on only if listed, while ``no-data`` can be lengthened but never

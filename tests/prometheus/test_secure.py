@@ -16,7 +16,7 @@ import pytest
 from runner import ports
 from runner.adapters import prometheus as adapter
 from runner.model import experiment as model
-from tests.fixtures.prometheus import SecureHandle
+from tests.fixtures.prometheus import PrometheusHandle, SecureHandle
 
 pytestmark = pytest.mark.prometheus
 
@@ -106,10 +106,10 @@ def test_http_spoken_to_an_https_server_is_named(
 
 
 def test_https_spoken_to_a_plain_server_and_an_unreadable_file_are_named(
-    prometheus: object, secure_prometheus: SecureHandle,
+    prometheus: PrometheusHandle, secure_prometheus: SecureHandle,
     connect: list[adapter.PrometheusSource],
 ) -> None:
-    plain_url = getattr(prometheus, "url")  # noqa: B009 - the plain session Prometheus
+    plain_url = prometheus.url  # the session's plain-HTTP Prometheus
     tls = model.TLSConfig(ca_file=str(secure_prometheus.ca_file))
     (problem,) = problems(connect, config(secure_prometheus, url=plain_url.replace(
         "http://", "https://"), tls=tls, basic_auth=None))

@@ -218,20 +218,23 @@ class Connection:
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost useful words of a requests/urllib3 error, without reprs."""
-    inner: BaseException | None = exc
-    while inner is not None:
-        if isinstance(inner, ssl.SSLError | ssl.CertificateError):
-            return str(getattr(inner, "verify_message", None) or inner.reason or inner) \
-                if isinstance(inner, ssl.SSLError) else str(inner)
+    """The innermost useful words of a urllib3/ssl error chain, without reprs (bounded)."""
+    inner: BaseException = exc
+    for _ in range(8):
+        if isinstance(inner, ssl.SSLCertVerificationError):
+            return str(inner.verify_message or inner.reason or inner)
+        if isinstance(inner, ssl.SSLError):
+            return str(inner.reason or inner)
+        if isinstance(inner, ssl.CertificateError):
+            return str(inner)
         reason = getattr(inner, "reason", None)
-        nested = reason if isinstance(reason, BaseException) else None
-        nested = nested or inner.__cause__ or inner.__context__ or \
-            next((a for a in getattr(inner, "args", ()) if isinstance(a, BaseException)), None)
+        nested = reason if isinstance(reason, BaseException) else (
+            inner.__cause__ or inner.__context__
+            or next((a for a in inner.args if isinstance(a, BaseException)), None))
         if nested is None:
             break
         inner = nested
-    return str(inner or exc)[:300]
+    return str(inner)[:300]
 
 
 def _error_text(text: str) -> str:
