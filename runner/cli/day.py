@@ -81,6 +81,13 @@ def refuse_to_start(day: day_model.Day, now: float) -> None:
 
 def run_day(file: Path, options: compose.Options, *, journal_dir: Path, dry: bool,
             journal_key: bytes | None, seed: int | None) -> int:
+    return run_day_at(file, options, journal_dir=journal_dir, dry=dry,
+                      journal_key=journal_key, seed=seed)[0]
+
+
+def run_day_at(file: Path, options: compose.Options, *, journal_dir: Path, dry: bool = False,
+               journal_key: bytes | None = None, seed: int | None = None) -> tuple[int, Path]:
+    """Run the day in ``file``; its exit code and its directory (``<dir>/<day id>``)."""
     day = day_loader.load(file)
     refuse_to_start(day, time.time())
     with day_compose.day_lock(day.source):
@@ -94,7 +101,7 @@ def run_day(file: Path, options: compose.Options, *, journal_dir: Path, dry: boo
                                                  journal_key, seed), day_id=day_id)
             session.start(dry=dry)
             outcome = session.execute()
-        return _finish(day_dir, outcome)
+        return _finish(day_dir, outcome), day_dir
 
 
 def _ports(jw: writer.JournalWriter, options: compose.Options, day_dir: Path,

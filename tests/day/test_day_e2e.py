@@ -123,7 +123,8 @@ def test_gameday_stop_during_a_day_reverts_the_live_run_within_a_tick_and_skips_
     assert reader.verify(journal) == []
     assert states(journal) == {"long": "error", "short": "skipped"}
     skipped = [e for e in journal.of_type(records.EXPERIMENT) if e["id"] == "short"][-1]
-    assert "'long' ended with exit 4 (stopped by the emergency stop by" in skipped["reason"]
+    assert "'long' ended with exit 4 (stopped: stopped by the emergency stop by" \
+        in skipped["reason"]
     assert skipped["exit_code"] == ExitCode.REFUSED  # refused its chance by the stop
     verdict = journal.last(records.DAY_VERDICT)
     assert verdict is not None and verdict["exit_code"] == 4 and verdict["worst"] == "long"
