@@ -22,18 +22,20 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from runner import errors
-from runner.adapters import stop
-from runner.cli import compose, day_compose, live
-from runner.day import calendar, conduct, records
-from runner.day import loader as day_loader
-from runner.day import model as day_model
-from runner.engine import clock as clock_mod
+from runner.cli import compose, live
 from runner.errors import ExitCode
-from runner.journal import writer
+
+if TYPE_CHECKING:  # the day's modules load when a day command runs, not at start-up
+    from runner.day import conduct
+    from runner.day import model as day_model
+    from runner.engine import clock as clock_mod
+    from runner.journal import writer
+
 
 
 def _options(sandbox: Path | None, kubeconfig: str | None, context: str | None,
@@ -64,12 +66,15 @@ def _signals(cancel: clock_mod.Cancel) -> Iterator[None]:
 
 def plan_day(file: Path, options: compose.Options, *, as_json: bool) -> int:
     from runner.cli import day_plan
+    from runner.day import loader as day_loader
 
     return day_plan.show(day_loader.load(file), options, as_json=as_json)
 
 
 def refuse_to_start(day: day_model.Day, now: float) -> None:
     """Exit 3 before anything is written: a stop in force, or outside the window."""
+    from runner.adapters import stop
+    from runner.day import calendar
     stop.refuse_if_stopped("game day")
     if day.window is not None and day.experiments:
         answer = calendar.check(day.window, now, needs=day.experiments[0].expected_seconds)
@@ -88,6 +93,12 @@ def run_day(file: Path, options: compose.Options, *, journal_dir: Path, dry: boo
 def run_day_at(file: Path, options: compose.Options, *, journal_dir: Path, dry: bool = False,
                journal_key: bytes | None = None, seed: int | None = None) -> tuple[int, Path]:
     """Run the day in ``file``; its exit code and its directory (``<dir>/<day id>``)."""
+    from runner.cli import day_compose
+    from runner.day import conduct, records
+    from runner.day import loader as day_loader
+    from runner.engine import clock as clock_mod
+    from runner.journal import writer
+
     day = day_loader.load(file)
     refuse_to_start(day, time.time())
     with day_compose.day_lock(day.source):
@@ -107,6 +118,11 @@ def run_day_at(file: Path, options: compose.Options, *, journal_dir: Path, dry: 
 def _ports(jw: writer.JournalWriter, options: compose.Options, day_dir: Path,
            cancel: clock_mod.Cancel, dry: bool, journal_key: bytes | None,
            seed: int | None) -> conduct.DayPorts:
+    from runner.adapters import stop
+    from runner.cli import day_compose
+    from runner.day import conduct
+    from runner.engine import clock as clock_mod
+
     def stopped() -> str | None:
         record = stop.read()
         return stop.describe(record) if record else None
@@ -119,6 +135,8 @@ def _ports(jw: writer.JournalWriter, options: compose.Options, day_dir: Path,
 
 
 def _finish(day_dir: Path, outcome: conduct.DayOutcome) -> int:
+    from runner.day import records
+
     journal = day_dir / records.JOURNAL_NAME
     written = write_reports(journal)
     click.echo(f"day verdict: exit {int(outcome.exit_code)} - {outcome.reason}")
@@ -142,9 +160,10 @@ def write_reports(journal: Path) -> list[Path]:
 
 def resume_day(journal_path: Path, options: compose.Options, *, journal_key: bytes | None,
                seed: int | None) -> int:
-    from runner.cli import reverting
-    from runner.day import resume
-    from runner.journal import reader
+    from runner.cli import day_compose, reverting
+    from runner.day import conduct, records, resume
+    from runner.engine import clock as clock_mod
+    from runner.journal import reader, writer
 
     read = reader.read(journal_path, key=journal_key)
     problems = reader.verify(read, key=journal_key)
@@ -194,6 +213,8 @@ def resume_day(journal_path: Path, options: compose.Options, *, journal_key: byt
 
 
 def _recorded_day(started: Mapping[str, object]) -> day_model.Day:
+    from runner.day import loader as day_loader
+
     source = str(started.get("source"))
     day = day_loader.load(source)
     if day.sha256 != started.get("day_sha256"):

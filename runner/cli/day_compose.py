@@ -23,12 +23,13 @@ import fcntl
 import hashlib
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from runner import errors, ports
 from runner.adapters import burnrate, prometheus
-from runner.cli import compose, runs
+from runner.cli import compose
 from runner.day import conduct, gates
 from runner.day import model as day_model
 from runner.model import experiment as model
@@ -50,6 +51,8 @@ class Launcher:
         return run_id, self.day_dir / run_id / "journal.jsonl"
 
     def run(self, entry: day_model.DayExperiment, run_id: str) -> conduct.RunResult:
+        from runner.cli import runs  # the engine: imported when a day runs, not to plan it
+
         journal = self.day_dir / run_id / "journal.jsonl"
         try:
             finished = runs.execute(entry.experiment, self.options, journal_dir=self.day_dir,
@@ -75,6 +78,7 @@ class Assessor:
     options: compose.Options
     cache: dict[tuple[str, str], gates.Reading] | None = None
     exposures: dict[str, gates.Exposure] = dataclasses.field(default_factory=dict)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def assess(self, entry: day_model.DayExperiment,
                gate_list: Sequence[day_model.Gate]) -> list[gates.Result]:
@@ -125,8 +129,23 @@ class Assessor:
     def reading(self, gate: day_model.ErrorBudgetGate, reads: burnrate.SloQueries,
                 url: str) -> gates.Reading:
         key = (url, repr(gate))
-        if self.cache is not None and key in self.cache:
-            return self.cache[key]
+        if self.cache is not None:
+            with self.lock:  # day plan assesses experiments concurrently: read once
+                return self._cached(key, gate, reads)
+        return self._read(gate, reads)
+
+    def _cached(self, key: tuple[str, str], gate: day_model.ErrorBudgetGate,
+                reads: burnrate.SloQueries) -> gates.Reading:
+        assert self.cache is not None
+        if key not in self.cache:
+            found = self._read(gate, reads)
+            if found.error is not None:
+                return found
+            self.cache[key] = found
+        return self.cache[key]
+
+    def _read(self, gate: day_model.ErrorBudgetGate,
+              reads: burnrate.SloQueries) -> gates.Reading:
         try:
             total = reads.value(gate.total)
             if gate.bad is not None:
@@ -136,12 +155,9 @@ class Assessor:
                 good = reads.value(gate.good or "")
                 bad = None if good is None or total is None else max(0.0, total - good)
             rate = reads.value(gate.rate) if gate.rate else None
-            reading = gates.Reading(bad, total, rate)
+            return gates.Reading(bad, total, rate)
         except errors.PlatformError as exc:
-            reading = gates.Reading(None, None, None, error=exc.message)
-        if self.cache is not None and reading.error is None:
-            self.cache[key] = reading
-        return reading
+            return gates.Reading(None, None, None, error=exc.message)
 
     def exposure(self, entry: day_model.DayExperiment,
                  own: Callable[[], prometheus.PrometheusSource]) -> gates.Exposure:

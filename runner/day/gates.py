@@ -36,7 +36,6 @@ from typing import Any
 from runner.day import model as day_model
 from runner.model import experiment as model
 from runner.model import slo
-from runner.stats import power
 
 #: A window's requests below this share of (today's rate x window) mean a short history.
 SHORT_HISTORY = 0.5
@@ -89,6 +88,8 @@ def exposure(exp: model.Experiment, targets: Sequence[tuple[Sequence[str], int |
         population = max(of for _names, of in known if of)
         hit = min(population, len({name for names, _of in known for name in names}))
         share, text = hit / population, f"{hit} of {population} {noun}"
+    from runner.stats import power  # numpy: loaded when a gate is evaluated, not to import
+
     steady = exp.steady_state
     tick = exp.prometheus.tick
     weights = sum(p.weight for p in steady.stat_probes) or 1.0
