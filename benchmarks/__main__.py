@@ -14,12 +14,14 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     # module, full-run args, --quick args
     ("benchmarks.validate_bench", ["--runs", "15"], ["--runs", "5"]),
     ("benchmarks.revert_bench", ["--runs", "20"], ["--runs", "20"]),
+    ("benchmarks.guard_bench", ["--kills", "20"], ["--kills", "5"]),
     ("benchmarks.journal_bench", ["--events", "2000"], ["--events", "500"]),
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
     ("benchmarks.overhead_bench", ["--ticks", "300", "--repeat", "3"],
      ["--ticks", "60", "--repeat", "1"]),
     ("benchmarks.report_bench", [], ["--quick"]),
+    ("benchmarks.replay_bench", [], ["--quick"]),
     ("benchmarks.tick_bench", [], ["--quick"]),
 )
 

@@ -153,6 +153,10 @@ def build_sentinels(exp: model.Experiment, options: Options,
 
 
 def build_activities() -> ports.ActivityRunner:
+    # Import chaoslib now, before any lease is taken: a first import inside the fault
+    # window takes seconds on a loaded machine, time in which nothing renews the lease.
+    import chaoslib.activity  # noqa: F401
+
     from runner.adapters import chaos
 
     return chaos.ChaosToolkitActivities()

@@ -215,6 +215,15 @@ def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
                                        keep=keep))
 
 
+def _add_replay() -> None:
+    from runner.cli.replay import replay
+
+    cli.add_command(replay)
+
+
+_add_replay()
+
+
 def _add_days() -> None:
     from runner.cli import day, stopping
 

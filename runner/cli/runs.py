@@ -94,6 +94,11 @@ def execute(
             raise errors.PreflightRefused(
                 f"Refused before any fault: {exc.message} Nothing was injected."
             ) from exc
+        from runner.cli import replay as replay_cli
+
+        history = replay_cli.preflight(exp, options)  # steady_state.history, before any fault
+        for line in history.lines:
+            print(f"gameday: {line}", file=sys.stderr)
         activities = compose.build_activities()
         run_id = run_id or compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id
@@ -114,7 +119,8 @@ def execute(
                 sentinels=every, lease=lease,
             )
             outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
-                                  versions=compose.versions(), dry=dry).execute()
+                                  versions=compose.versions(), dry=dry,
+                                  history=history.calibration).execute()
         if watchdog is not None:
             guard_mod.settle(watchdog)
     for line in outcome.unrecorded:

@@ -122,7 +122,8 @@ class DayRun:
 
     def state(self, entry: day_model.DayExperiment, state: str, reason: str = "",
               **extra: object) -> None:
-        self.log(records.EXPERIMENT, id=entry.id, state=state, reason=reason, **extra)
+        self.log(records.EXPERIMENT, day=self.day.title, id=entry.id, state=state,
+                 reason=reason, **extra)
         if state in queue.FINAL:
             code = extra.get("exit_code")
             self.ended[entry.id] = queue.Ended(state, code if isinstance(code, int) else None,
@@ -133,7 +134,7 @@ class DayRun:
         """Journal the day as loaded and queue every experiment (a first session)."""
         self.log(records.DAY_STARTED, **started_payload(self.day, self.day_id, dry))
         for entry in self.day.experiments:
-            self.log(records.EXPERIMENT, id=entry.id, state="queued",
+            self.log(records.EXPERIMENT, day=self.day.title, id=entry.id, state="queued",
                      reason="waiting for its turn" + (f" (needs {', '.join(entry.needs)})"
                                                       if entry.needs else ""))
 

@@ -6,7 +6,7 @@ events:
 
 - ``day-started``: the day as loaded (document, sha256), each experiment (id, source,
   sha256, needs, on_broken, expected seconds) and the run order;
-- ``experiment``: one experiment entering a state (queued → gated → running → held /
+- ``day-experiment``: one experiment entering a state (queued → gated → running → held /
   broken / refused / skipped / error), with the reason, and once running its run id and
   journal path (written *before* the run starts, so a crash of the day is recoverable);
 - ``gate``: one gate evaluated before one experiment, ``ok``, the sentence and numbers;
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Final, TypedDict
 
 DAY_STARTED: Final = "day-started"
-EXPERIMENT: Final = "experiment"
+EXPERIMENT: Final = "day-experiment"  # also what the telemetry sink counts
 GATE: Final = "gate"
 RUN_LINKED: Final = "run-linked"
 DAY_RESUMED: Final = "day-resumed"

@@ -16,7 +16,10 @@ Decisions:
   ``abort.no_data_ticks`` ticks aborts (exit 4: the run could not observe, not a finding).
 - "Steady state held" means the fault window ended without an abort, in those words.
 - A dry run (``dry=True``) does everything but inject: the watch runs on live data and
-  says whether it would have aborted.
+  says whether it would have aborted. A replayed window (``replay``: where and when in
+  history) is a dry run over a history metrics source; ``run-started`` says which.
+- ``history`` (a calibration on the service's own past, ``stats.history``) raises the
+  abort threshold, never lowers it; it is journaled beside the calibration.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import dataclasses
 import os
 import platform as pyplatform
 from collections.abc import Mapping
+from typing import Any
 
 from runner import __version__, errors, ports
 from runner.engine import abort as abort_mod
@@ -33,6 +37,7 @@ from runner.engine import context, inject, recovery, reverts, verdicts
 from runner.engine import probes as probe_mod
 from runner.journal import events, writer
 from runner.model import experiment as model
+from runner.stats import history as stats_history
 from runner.stats import monitor as stats
 
 Outcome = verdicts.Outcome
@@ -78,8 +83,12 @@ class Run:
         seed: int,
         versions: Mapping[str, str] | None = None,
         dry: bool = False,
+        replay: Mapping[str, Any] | None = None,
+        history: stats_history.Calibration | None = None,
     ) -> None:
         self.exp = experiment
+        self.replay = dict(replay) if replay is not None else None
+        self.history = history
         self.run_id = run_id
         self.seed = seed
         self.dry = dry
@@ -112,7 +121,8 @@ class Run:
                 experiment=dict(exp.document),
                 experiment_sha256=exp.sha256, platform=exp.target.platform, seed=self.seed,
                 versions=self.versions, tick=ctx.tick, duration=exp.duration,
-                alpha=exp.steady_state.alpha, dry_run=self.dry)
+                alpha=exp.steady_state.alpha, dry_run=self.dry,
+                **({"replay": self.replay} if self.replay is not None else {}))
         outcome: Outcome | None = None
         found: abort_mod.Abort | None = None
         try:
@@ -259,7 +269,10 @@ class Run:
             probe_mod.stat_specs(steady), steady.alpha, history,
             min_effect=steady.min_effect, window_ticks=window_ticks,
         )
+        plan = stats_history.apply(plan, self.history)
         ctx.log(events.CALIBRATION, **plan.to_dict())
+        if self.history is not None:
+            ctx.log(events.HISTORY_CALIBRATION, **self.history.to_dict())
         for warning in plan.warnings:
             ctx.log(events.WARNING, phase="baseline", message=warning)
         problems = list(plan.problems)
