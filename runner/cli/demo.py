@@ -14,12 +14,16 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from runner import errors
 from runner.cli import compose
 from runner.errors import ExitCode
+
+if TYPE_CHECKING:
+    from runner.day import model as day_model
 
 DAY_FILE = "day-local.yaml"
 #: experiment id -> (its file, the exit code it should end with)
@@ -60,6 +64,7 @@ def run_demo(experiments_dir: Path, journal_dir: Path, *, keep: bool = False) ->
         click.echo("sandbox up.")
         options = compose.Options(sandbox_dir=state_dir)
         day_path = experiments_dir / DAY_FILE
+        _wait_for_history(day_loader.load(day_path), options)
         click.echo(f"\n=== the plan of {DAY_FILE} (nothing is touched) ===")
         day_plan.render(day_plan.build(day_loader.load(day_path), options))
         click.echo(f"\n=== the game day {DAY_FILE}; expected day exit {int(EXPECTED_DAY)} ===")
@@ -76,6 +81,37 @@ def run_demo(experiments_dir: Path, journal_dir: Path, *, keep: bool = False) ->
             manager.down(state_dir)
             click.echo("\nsandbox down: every process stopped.")
     return _summary(results, code, day_dir)
+
+
+def _wait_for_history(day: day_model.Day, options: compose.Options,
+                      timeout: float = 60.0) -> None:
+    """A sandbox seconds old has no traffic history yet, and an error-budget gate that
+    cannot read one is closed: wait (bounded) until every budget gate has its numbers."""
+    import time
+
+    from runner.adapters import burnrate, prometheus
+    from runner.day import model as day_model
+
+    budgets = [g for g in day.gates if isinstance(g, day_model.ErrorBudgetGate)]
+    if not budgets or not day.experiments:
+        return
+    exp = day.experiments[0].experiment
+    source = prometheus.PrometheusSource(compose.resolve_prometheus(exp, options),
+                                         exp.prometheus.tick)
+    reads = burnrate.SloQueries(source.query)
+    click.echo("waiting for the sandbox's first traffic history (the error-budget gate "
+               "reads it)...")
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if all(reads.value(g.total) for g in budgets):
+                    return
+            except errors.PlatformError:
+                pass
+            time.sleep(1.0)
+    finally:
+        source.close()
 
 
 def _results(day_dir: Path | None) -> list[DemoResult]:
