@@ -23,6 +23,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.report_bench", [], ["--quick"]),
     ("benchmarks.replay_bench", [], ["--quick"]),
     ("benchmarks.tick_bench", [], ["--quick"]),
+    ("benchmarks.ctk_bench", ["--runs", "7"], ["--runs", "3"]),
 )
 
 

@@ -199,8 +199,11 @@ def _session(read: reader.Journal, *, sink: ports.Sink, force: bool, key: bytes 
              "reverts run when it ends. Rerun with --force to revert under it anyway.")
         return ExitCode.REFUSED
     recorder = _Recorder(jw, failure.message if failure else None)
-    outcomes = _run(runnable, refused, recorder, activities or compose.build_activities(),
-                    known.run_id, force, by)
+    # A Chaos Toolkit run's rollbacks get their ${name} configuration and secrets again:
+    # from the experiment file when it still matches the run (else the journal's copy).
+    runner = activities or compose.build_revert_activities(
+        started, Path(experiment or started.get("source", "")) if confirmed else None)
+    outcomes = _run(runnable, refused, recorder, runner, known.run_id, force, by)
     if jw is not None:
         jw.close(seal=True)
         if jw.failure is not None and not recorder.failure:
