@@ -71,15 +71,16 @@ class BetParams:
     psi_prior: float = 2.0
     phi: float = 1.0
     n_disp: float | None = None
+    memory: float = dataclasses.field(init=False, compare=False, repr=False)
 
-    @property
-    def memory(self) -> float:
-        return MEMORY_ERRORS / self.p0
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "memory", MEMORY_ERRORS / self.p0)
 
     def dispersion_at(self, n: float) -> float:
         """The dispersion expected at n requests: it grows with traffic (beta-binomial)."""
-        scale = n / self.n_disp if self.n_disp else 1.0
-        return 1.0 + (self.phi - 1.0) * (scale if scale > 1.0 else 1.0)
+        if self.phi == 1.0 or not self.n_disp or n <= self.n_disp:
+            return self.phi
+        return 1.0 + (self.phi - 1.0) * (n / self.n_disp)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,7 +32,6 @@ its assumption fails: that is what the baseline checks are for.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import numpy as np
@@ -57,8 +56,9 @@ class FastParams:
     n_bound: float
 
     def phi_at(self, n: float) -> float:
-        scale = n / self.n_bound if self.n_bound > 0 else 1.0
-        return 1.0 + (self.phi_bound - 1.0) * (scale if scale > 1.0 else 1.0)
+        if self.n_bound <= 0 or n <= self.n_bound:
+            return self.phi_bound
+        return 1.0 + (self.phi_bound - 1.0) * (n / self.n_bound)
 
 
 def log_tilt(n: float, e: float, p0: float, phi: float, psi_hat: float) -> float:
@@ -69,19 +69,24 @@ def log_tilt(n: float, e: float, p0: float, phi: float, psi_hat: float) -> float
     return math.log1p(x) * e + p0 * n * math.log1p(-(phi - 1.0) * x) / (phi - 1.0)
 
 
+_LOG_W = math.log(TILT_WEIGHT)
+_LOG_1W = math.log(1.0 - TILT_WEIGHT)
+
+
+def _hedged(log_k: float, log_bet: float) -> float:
+    a, b = _LOG_W + log_k, _LOG_1W + log_bet
+    top = a if a > b else b
+    return top + math.log1p(math.exp(-abs(a - b)))
+
+
 @dataclasses.dataclass(frozen=True)
 class FastState:
-    """log K of the count tilt and the default test it is hedged with (sharing ψ̂)."""
+    """log K of the count tilt and the default test it is hedged with (sharing ψ̂);
+    ``log_e`` = log(½K + ½E_default)."""
 
     log_k: float
     bet: betting.BetState
-
-    @functools.cached_property
-    def log_e(self) -> float:
-        a = math.log(TILT_WEIGHT) + self.log_k
-        b = math.log(1.0 - TILT_WEIGHT) + self.bet.log_e
-        top = a if a > b else b
-        return top + math.log1p(math.exp(-abs(a - b)))
+    log_e: float = 0.0
 
 
 def start(params: FastParams) -> FastState:
@@ -96,8 +101,9 @@ def update(params: FastParams, state: FastState, n: float, e: float) -> tuple[Fa
     psi_hat = state.bet.rate() / params.bet.p0
     k = log_tilt(n, e_c, params.bet.p0, params.phi_at(n), psi_hat)
     bet, _ = betting.update(params.bet, state.bet, n, e_c)
-    new = FastState(log_k=state.log_k + k, bet=bet)
-    return new, new.log_e - state.log_e
+    log_k = state.log_k + k
+    log_e = _hedged(log_k, bet.log_e)
+    return FastState(log_k=log_k, bet=bet, log_e=log_e), log_e - state.log_e
 
 
 def log_e_paths(
