@@ -14,8 +14,11 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     # module, full-run args, --quick args
     ("benchmarks.validate_bench", ["--runs", "15"], ["--runs", "5"]),
     ("benchmarks.revert_bench", ["--runs", "20"], ["--runs", "20"]),
+    ("benchmarks.journal_bench", ["--events", "2000"], ["--events", "500"]),
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
+    ("benchmarks.report_bench", [], ["--quick"]),
+    ("benchmarks.tick_bench", [], ["--quick"]),
 )
 
 

@@ -11,7 +11,9 @@ Exit codes are stable and documented (DESIGN.md §5)::
     ├── RunnerError                   exit 4: gameday itself failed; faults reverted
     ├── PlatformError                 exit 3 at the command line: the platform did not answer
     │   └── ActivityError             a Chaos Toolkit activity failed (classified by the run)
-    └── RevertFailed                  exit 5: a revert failed; a human must act now
+    ├── RevertFailed                  exit 5: a revert failed; a human must act now
+    └── JournalWriteFailed            exit 4: an event could not be written durably
+        └── JournalOpenFailed         exit 2: the journal cannot be opened for append
 
 Third-party errors are translated at the adapter boundary and chained with ``from``, so
 no traceback reaches a user for a bad input. ``message`` is one paragraph that names the
@@ -21,6 +23,8 @@ file, the path and what to do.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import Any
 
 
 class ExitCode(enum.IntEnum):
@@ -103,7 +107,15 @@ class PlatformError(GamedayError):
 
 
 class ActivityError(PlatformError):
-    """A Chaos Toolkit activity (fault action or revert) failed."""
+    """A Chaos Toolkit activity (fault action or revert) failed.
+
+    ``evidence`` is what the failure was judged on, bounded and JSON-able (exit status,
+    HTTP status, the tail of stderr or of the body, the exception), for the journal.
+    """
+
+    def __init__(self, message: str, evidence: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.evidence: dict[str, Any] = dict(evidence or {})
 
 
 class Interrupted(GamedayError):
@@ -113,3 +125,26 @@ class Interrupted(GamedayError):
     """
 
     exit_code = ExitCode.RUNNER_ERROR
+
+
+class JournalWriteFailed(GamedayError):
+    """An event could not be written to the journal durably (disk full, I/O error).
+
+    Never a raw ``OSError``: the message names the journal and the OS error. The engine
+    catches it and keeps reverting (outcomes stay in memory and are printed); the writer
+    has left the file ending on a line boundary, or marked itself broken.
+    """
+
+    exit_code = ExitCode.RUNNER_ERROR
+
+    def __init__(self, path: str, reason: str, message: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(message or f"Cannot write the journal {path}: {reason}.")
+
+
+class JournalOpenFailed(JournalWriteFailed):
+    """The journal cannot be opened for append (bad directory, read-only, another writer,
+    a keyed journal without its key). Nothing was written; exit 2 as a usage problem."""
+
+    exit_code = ExitCode.INVALID

@@ -3,13 +3,15 @@
 The engine only sees these Protocols; the CLI builds real adapters (Prometheus,
 Chaos Toolkit activities, the sandbox, Kubernetes) and tests build the fakes in
 ``runner.testing``. Every side effect the engine has goes through one of them: time,
-metrics, platform planning, fault activities, and the live view.
+metrics, platform planning, fault activities, target locks and leases, the checks
+consulted at every safe point (emergency stop, Chaos Toolkit tolerances...), and the
+live view.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from runner.model import experiment as model
@@ -94,6 +96,27 @@ class PlannedFault:
     expires_at: float | None = None  # wall time after which the platform removes it itself
 
 
+@dataclasses.dataclass(frozen=True)
+class EffectCheck:
+    """Whether an injected fault was seen to take effect, and at what size.
+
+    ``ok`` None means "not checked" (the platform cannot tell); reports say so, and
+    nothing claims an effect that was not observed.
+    """
+
+    ok: bool | None
+    detail: str
+    measured: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class RevertCheck:
+    """Whether a reverted fault was seen to be gone. ``ok`` None: not checked."""
+
+    ok: bool | None
+    detail: str
+
+
 class Platform(Protocol):
     """What faults hit: checks the target, chooses victims, reads workload guardrails."""
 
@@ -113,6 +136,22 @@ class Platform(Protocol):
         """A workload's ready replicas right now, or None when it cannot be read."""
         ...
 
+    def lock_keys(self, planned: Sequence[PlannedFault]) -> list[str]:
+        """What the faults touch, as lock keys ``<endpoint>/<resource>``.
+
+        ``<endpoint>/*`` means "anything at this endpoint" (a fault whose targets the
+        platform cannot name): it conflicts with every other key of the endpoint.
+        """
+        ...
+
+    def check_effect(self, fault: PlannedFault, result: Any) -> EffectCheck:
+        """After an inject: did the fault take effect, and at what size?"""
+        ...
+
+    def verify_revert(self, fault: PlannedFault, within: float) -> RevertCheck:
+        """After a revert: is the fault gone? May wait up to ``within`` seconds."""
+        ...
+
 
 class ActivityRunner(Protocol):
     """Runs one Chaos Toolkit activity; raises ``errors.ActivityError`` on failure."""
@@ -124,3 +163,55 @@ class Sink(Protocol):
     """Receives every journal event as it is written (live view, CI lines)."""
 
     def emit(self, event: Mapping[str, Any]) -> None: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Checkpoint:
+    """A safe point of a run where sentinels are consulted.
+
+    ``phase`` is one of preflight, baseline, inject, pause, watch, recovery. ``record``
+    journals an event of the sentinel's own (``record(type, payload)``).
+    """
+
+    phase: str
+    tick: int | None = None
+    fault: int | None = None
+    record: Callable[[str, Mapping[str, Any]], None] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Halt:
+    """A sentinel's reason to end the run now.
+
+    ``broken`` True: evidence that the steady state broke (a Chaos Toolkit tolerance, a
+    burn rate): exit 1 inside the fault window. False: an operational stop (emergency
+    stop, a lost lease): exit 4. Before any fault either one refuses the run (exit 3).
+    """
+
+    kind: str
+    reason: str
+    broken: bool = False
+    evidence: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+class Sentinel(Protocol):
+    """Consulted at every checkpoint (each tick, before each fault, in pauses)."""
+
+    name: str
+
+    def check(self, point: Checkpoint) -> Halt | None: ...
+
+
+class TargetLease(Protocol):
+    """Exclusive claim on what a run touches, renewed while it lives (dead man's switch).
+
+    ``acquire`` raises ``errors.PreflightRefused`` naming the holder when any key is
+    taken; ``renew`` is called at every checkpoint with the journal's head, so the head
+    is also recorded outside the journal; ``release`` ends the claim.
+    """
+
+    def acquire(self, run_id: str, keys: Sequence[str], journal: str) -> None: ...
+
+    def renew(self, phase: str, head: tuple[int, str] | None) -> None: ...
+
+    def release(self, head: tuple[int, str] | None) -> None: ...

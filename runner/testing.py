@@ -85,6 +85,10 @@ class FakePlatform:
     problems: list[str] = dataclasses.field(default_factory=list)
     ready: float | None = 3.0
     name: str = "fake"
+    #: fault index -> what ``check_effect`` says (absent: not checked)
+    effect_ok: dict[int, bool] = dataclasses.field(default_factory=dict)
+    #: fault index -> how many verifications still find the fault there
+    still_there: dict[int, int] = dataclasses.field(default_factory=dict)
 
     def preflight(self, experiment: model.Experiment) -> list[str]:
         return list(self.problems)
@@ -103,6 +107,22 @@ class FakePlatform:
 
     def ready_replicas(self, probe: model.ReadyReplicasProbe) -> float | None:
         return self.ready
+
+    def lock_keys(self, planned: Sequence[ports.PlannedFault]) -> list[str]:
+        return [f"fake:/target/{t}" for f in planned for t in f.targets] or ["fake:/*"]
+
+    def check_effect(self, fault: ports.PlannedFault, result: Any) -> ports.EffectCheck:
+        ok = self.effect_ok.get(fault.index)
+        if ok is None:
+            return ports.EffectCheck(None, "not checked (fake)")
+        return ports.EffectCheck(ok, "took effect (fake)" if ok else "no effect (fake)")
+
+    def verify_revert(self, fault: ports.PlannedFault, within: float) -> ports.RevertCheck:
+        left = self.still_there.get(fault.index, 0)
+        if left:
+            self.still_there[fault.index] = left - 1
+            return ports.RevertCheck(False, "still there (fake)")
+        return ports.RevertCheck(True, "gone (fake)")
 
 
 def _activity(verb: str, index: int) -> dict[str, Any]:

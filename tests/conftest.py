@@ -1,1 +1,34 @@
+"""Shared test set-up: the Prometheus fixtures, and a private gameday home per session.
+
+``GAMEDAY_HOME`` (locks, run records, the stop switch) points into a temporary directory
+for the whole session, so tests never touch the developer's ``~/.gameday`` and the
+subprocesses they start (which inherit the environment) share that private home.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
 pytest_plugins = ["tests.fixtures.prometheus"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_gameday_home() -> Iterator[str]:
+    saved = {k: os.environ.get(k) for k in ("GAMEDAY_HOME", "GAMEDAY_LOCKS")}
+    home = tempfile.mkdtemp(prefix="gameday-home-")
+    os.environ["GAMEDAY_HOME"] = home
+    os.environ.pop("GAMEDAY_LOCKS", None)
+    try:
+        yield home
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(home, ignore_errors=True)

@@ -15,18 +15,24 @@ target is ``platform: local``. Decisions:
   plan time + baseline + TTL (a reader may think it lives longer, never shorter).
 - Activities are plain JSON-able Chaos Toolkit activity mappings (python providers of
   ``gameday_local.actions``), so a journal alone is enough to revert.
+- Lock keys name what is touched: ``local:<sandbox dir>/replica/<name>`` per replica
+  (latency goes through the proxy to every replica, so it names them all); a generic
+  action names nothing it touches, so it claims ``local:<sandbox dir>/*``.
+- Effects are observed (``effects``): latency measured through the proxy against a
+  replica, killed replicas no longer running under their PIDs; a revert is verified
+  (no injection listed; every replica running again).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from runner import errors, ports
 from runner.model import experiment as model
-from runner.sandbox import client, latency, selection, state
+from runner.sandbox import client, effects, latency, selection, state
 
 SERVICE = "demo"
 SELECTOR = f"app={SERVICE}"
@@ -176,6 +182,71 @@ class LocalPlatform:
                     None if fault.revert is None else dict(fault.revert),
                     "a Chaos Toolkit action as written in the experiment"))
         return planned
+
+    @property
+    def endpoint(self) -> str:
+        return f"local:{self.sandbox_dir}"
+
+    def lock_keys(self, planned: Sequence[ports.PlannedFault]) -> list[str]:
+        """One key per replica touched; ``<endpoint>/*`` for an action naming nothing."""
+        keys: set[str] = set()
+        for fault in planned:
+            if fault.kind in ("pod-kill", "latency") and fault.targets:
+                keys.update(f"{self.endpoint}/replica/{t}" for t in fault.targets)
+            else:
+                keys.add(f"{self.endpoint}/*")
+        return sorted(keys) or [f"{self.endpoint}/*"]
+
+    def check_effect(self, fault: ports.PlannedFault, result: Any) -> ports.EffectCheck:
+        if fault.kind == "latency":
+            return self._latency_effect(fault)
+        if fault.kind == "pod-kill":
+            return self._kill_effect(fault, result)
+        return ports.EffectCheck(None, "not checked: a generic action has no effect check")
+
+    def _latency_effect(self, fault: ports.PlannedFault) -> ports.EffectCheck:
+        st = self._state()
+        args = fault.action["provider"]["arguments"]
+        wanted, jitter = float(args["delay"]), float(args.get("jitter", 0.0))
+        if not any(i["id"] == args["injection_id"] for i in client.active_latency(st)):
+            return ports.EffectCheck(False, f"the proxy lists no injection {args['injection_id']}")
+        through, direct = effects.added_latency(st, wanted + jitter)
+        added = through - direct
+        measured: dict[str, Any] = {
+            "requested_s": wanted, "jitter_s": jitter, "added_s": round(added, 4),
+            "through_proxy_s": round(through, 4), "direct_s": round(direct, 4)}
+        ratio = added / wanted if wanted > 0 else 1.0
+        said = f"asked for {wanted * 1000:.0f} ms, measured {added * 1000:.0f} ms added"
+        if ratio < 0.5:
+            return ports.EffectCheck(False, said, measured)
+        return ports.EffectCheck(True, f"{said} ({ratio:.2g}×)", measured)
+
+    def _kill_effect(self, fault: ports.PlannedFault, result: Any) -> ports.EffectCheck:
+        killed = sorted(set(result)) if isinstance(result, list) else []
+        alive = {r["name"] for r in client.replicas(self._state()) if r["pid"] is not None}
+        missed = [t for t in fault.targets if t not in killed and t in alive]
+        measured: dict[str, Any] = {"requested": list(fault.targets), "killed": killed}
+        if missed:
+            return ports.EffectCheck(False, f"{', '.join(missed)} still running", measured)
+        down = [t for t in fault.targets if t not in killed]
+        detail = f"killed {', '.join(killed) or 'none'}" + (
+            f" ({', '.join(down)} already down)" if down else "")
+        return ports.EffectCheck(True, detail, measured)
+
+    def verify_revert(self, fault: ports.PlannedFault, within: float) -> ports.RevertCheck:
+        st = self._state()
+        if fault.kind == "latency":
+            injection = fault.action["provider"]["arguments"]["injection_id"]
+            if any(i["id"] == injection for i in client.active_latency(st)):
+                return ports.RevertCheck(False, f"the proxy still lists injection {injection}")
+            return ports.RevertCheck(True, f"the proxy lists no injection {injection}")
+        if fault.kind == "pod-kill":
+            up, total = effects.wait_running(st, within)
+            if up < total:
+                return ports.RevertCheck(False, f"only {up} of {total} replicas run again "
+                                         f"after {within:g} s")
+            return ports.RevertCheck(True, f"all {total} replicas run again")
+        return ports.RevertCheck(None, "not checked: a generic action's revert has no check")
 
     def ready_replicas(self, probe: model.ReadyReplicasProbe) -> float | None:
         """Ready replicas of the demo service per the supervisor; None if unreadable."""

@@ -88,6 +88,30 @@ def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
     raise errors.InputError(f"{exp.source}: unknown target.platform {exp.target.platform!r}.")
 
 
+def build_lease(exp: model.Experiment) -> ports.TargetLease:
+    """The claim on the run's targets: local flocks and a run record (lease)."""
+    from runner.adapters import locks
+
+    return locks.LocalLease(lease_seconds=max(30.0, 3 * exp.prometheus.tick))
+
+
+def build_sentinels(exp: model.Experiment, options: Options,
+                    metrics: ports.MetricsSource) -> tuple[ports.Sentinel, ...]:
+    """What every run consults at each checkpoint besides its own abort policy: the
+    emergency stop of this machine (``gameday stop``) and, on Kubernetes, the
+    ``gameday-stop`` ConfigMap kill switch of the namespaces it may touch."""
+    from runner.adapters import stop
+
+    found: list[ports.Sentinel] = [stop.StopSentinel()]
+    if exp.target.platform == "kubernetes":
+        from runner.adapters import stop_k8s
+
+        found.append(stop_k8s.KillSwitch(stop_k8s.namespaces_of(exp),
+                                         kubeconfig=options.kubeconfig,
+                                         context=options.context or exp.target.context))
+    return tuple(found)
+
+
 def build_activities() -> ports.ActivityRunner:
     from runner.adapters import chaos
 

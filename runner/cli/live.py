@@ -26,7 +26,7 @@ def describe(event: Mapping[str, Any]) -> str | None:
         return f"run {event.get('run_id')}: {event.get('title')}"
     if kind == "phase":
         extra = {k: v for k, v in event.items()
-                 if k not in {"seq", "ts", "time", "type", "prev", "phase"}}
+                 if k not in {"seq", "ts", "time", "type", "prev", "hash", "chain", "phase"}}
         detail = " ".join(f"{k}={v}" for k, v in extra.items())
         return f"phase {event.get('phase')} {detail}".rstrip()
     if kind == "preflight":

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from runner import __version__, errors
-from runner.cli import compose, live
+from runner.cli import compose
 from runner.errors import ExitCode
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -87,17 +87,23 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Allow a production-looking context (the experiment must allow it too).")
 @click.option("--sweep-leftovers", is_flag=True,
               help="Remove gameday faults left by earlier runs before starting.")
+@click.option("--dry", is_flag=True,
+              help="Preflight, baseline and the watch on live metrics, injecting nothing.")
+@click.option("--journal-key-file", type=click.Path(path_type=Path), default=None,
+              help="Key for an HMAC-SHA256 journal chain (default: $GAMEDAY_JOURNAL_KEY).")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool) -> None:
+        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
     from runner.cli import runs
+    from runner.journal import keys as journal_keys
     from runner.model import loader
 
     exp = loader.load(file)
     finished = runs.execute(
         exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
         journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
+        dry=dry, journal_key=journal_keys.load(journal_key_file),
     )
     click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
     click.echo(f"journal: {finished.journal}")
@@ -106,51 +112,14 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
     raise SystemExit(int(finished.outcome.exit_code))
 
 
-@cli.command()
-@click.argument("journal", type=click.Path(path_type=Path))
-def revert(journal: Path) -> None:
-    """Finish the reverts a dead run left pending (reads and appends to JOURNAL)."""
-    from runner.cli import reverting
+def _add_journal_commands() -> None:
+    from runner.cli import journals  # journal show, report, revert
 
-    raise SystemExit(int(reverting.revert_journal(journal, sink=live.PlainSink())))
+    for command in (journals.revert, journals.report, journals.journal):
+        cli.add_command(command)
 
 
-@cli.command()
-@click.argument("journal", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Directory for the reports (default: beside the journal).")
-def report(journal: Path, out: Path | None) -> None:
-    """Regenerate the reports (Markdown, and more) from a journal."""
-    from runner import report as report_mod
-    from runner.journal import reader
-
-    read = reader.read(journal)
-    for path in report_mod.write_all(read.path, out or read.path.parent):
-        click.echo(str(path))
-
-
-@cli.group()
-def journal() -> None:
-    """Read journals."""
-
-
-@journal.command("show")
-@click.argument("path", type=click.Path(path_type=Path))
-def journal_show(path: Path) -> None:
-    """A timeline for humans, and whether the hash chain is intact."""
-    from runner.journal import reader
-
-    read = reader.read(path)
-    sink = live.PlainSink(sys.stdout)
-    for event in read.events:
-        sink.emit(event)
-    problems = reader.verify(read)
-    if read.torn_tail:
-        click.echo("note: a torn last line (cut by a crash) was ignored")
-    if problems:
-        click.echo("integrity: BROKEN\n  " + "\n  ".join(problems))
-        raise SystemExit(int(ExitCode.INVALID))
-    click.echo(f"integrity: ok ({len(read.events)} events, hash chain intact)")
+_add_journal_commands()
 
 
 @cli.group()
@@ -213,6 +182,15 @@ def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
 
     raise SystemExit(demo_mod.run_demo(experiments_dir, journal_dir or compose.reports_root(),
                                        keep=keep))
+
+
+def _add_days() -> None:
+    from runner.cli import stopping
+
+    cli.add_command(stopping.stop_command)
+
+
+_add_days()
 
 
 def _add_k8s() -> None:

@@ -3,19 +3,18 @@
 Shared by ``gameday run`` and ``gameday demo``. Signals are turned into the engine's
 cooperative cancel token: the first SIGINT/SIGTERM ends the fault window and reverts;
 further ones only say that reverts are still running (they are never cut short).
+Locks are the engine's business now (``ports.TargetLease``, on the resolved targets
+after the plan), not a lock on the selector string taken here.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
-import hashlib
-import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
@@ -57,43 +56,6 @@ def signals_to(cancel: clock_mod.Cancel) -> Iterator[None]:
             signal.signal(s, h)
 
 
-def lock_path(exp: model.Experiment, options: compose.Options) -> Path:
-    """The lock file of a target: one per platform, namespace, selector, context, sandbox."""
-    sandbox = str(options.sandbox_dir.resolve()) if options.sandbox_dir else ""
-    key = "|".join([exp.target.platform, exp.target.namespace or "", exp.target.selector or "",
-                    exp.target.context or "", sandbox])
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return Path(os.environ.get("GAMEDAY_LOCKS", Path.home() / ".gameday" / "locks")) / (
-        f"{digest}.lock")
-
-
-@contextlib.contextmanager
-def target_lock(exp: model.Experiment, options: compose.Options) -> Iterator[Path]:
-    """One run per target at a time on this machine (a non-blocking flock)."""
-    path = lock_path(exp, options)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "a+")  # noqa: SIM115 - closed by the with below
-    except OSError as exc:
-        raise errors.PreflightRefused(
-            f"Cannot create the target lock {path}: {exc.strerror}. Set GAMEDAY_LOCKS to a "
-            "writable directory; nothing was injected."
-        ) from exc
-    with fh:
-        try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise errors.PreflightRefused(
-                f"Another gameday run holds the lock on this target ({exp.target.platform} "
-                f"{exp.target.namespace or ''} {exp.target.selector or ''}; lock {path}). "
-                "Wait for it to finish; nothing was injected."
-            ) from exc
-        try:
-            yield path
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
 def execute(
     exp: model.Experiment,
     options: compose.Options,
@@ -102,30 +64,47 @@ def execute(
     sink: ports.Sink,
     seed: int | None = None,
     write_reports: bool = True,
+    dry: bool = False,
+    journal_key: bytes | None = None,
+    run_id: str | None = None,
+    sentinels: Sequence[ports.Sentinel] = (),
 ) -> Finished:
-    """Run an experiment with real parts; returns when every fault is reverted."""
+    """Run an experiment with real parts; returns when every fault is reverted.
+
+    ``run_id`` lets a caller (a game day) journal where the run's journal will be before
+    it starts; ``sentinels`` are consulted besides the ones every run has (the emergency
+    stop, the cluster's kill switch, burn-rate aborts: ``compose.build_sentinels``).
+    """
+    from runner.adapters import stop
+
+    stop.refuse_if_stopped("run")  # before anything is built: nothing starts while stopped
     cancel = clock_mod.Cancel()
-    with signals_to(cancel), target_lock(exp, options):
+    with signals_to(cancel):
         try:
             metrics = compose.build_metrics(exp, options)
             platform = compose.build_platform(exp, options)
+            every = (*compose.build_sentinels(exp, options, metrics), *sentinels)
         except errors.PlatformError as exc:
             raise errors.PreflightRefused(
                 f"Refused before any fault: {exc.message} Nothing was injected."
             ) from exc
         activities = compose.build_activities()
-        run_id = compose.new_run_id(exp.title)
+        run_id = run_id or compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id
         journal_path = run_dir / "journal.jsonl"
         chosen_seed = seed if seed is not None else (
             exp.seed if exp.seed is not None else int(time.time()) % 1_000_000)
-        with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit]) as jw:
+        with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
+                                  key=journal_key, scrub=exp.prometheus.secret_values()) as jw:
             run_ports = run_mod.RunPorts(
                 metrics=metrics, platform=platform, activities=activities,
                 clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
+                sentinels=every, lease=compose.build_lease(exp),
             )
             outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
-                                  versions=compose.versions()).execute()
+                                  versions=compose.versions(), dry=dry).execute()
+    for line in outcome.unrecorded:
+        print(f"gameday: not in the journal: {line}", file=sys.stderr)
     written: tuple[Path, ...] = ()
     if write_reports:
         written = write_all_reports(journal_path)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
-AbortKind = Literal["steady-state", "guardrail", "no-data", "alert"]
+#: Kinds from the policies here; sentinels add theirs ("stop", "tolerance", "burn-rate"...).
+AbortKind = str
 
 
 @dataclasses.dataclass(frozen=True)

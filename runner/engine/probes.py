@@ -96,6 +96,32 @@ def in_bounds(value: float | None, lo: float | None, hi: float | None) -> bool:
     return (lo is None or value >= lo) and (hi is None or value <= hi)
 
 
+class Guardrails:
+    """The guardrails' deterministic state over a phase: which fired, this tick and ever."""
+
+    def __init__(self, steady: model.SteadyState) -> None:
+        self._probes = steady.guardrails
+        self._states = {g.name: stats.GuardrailState() for g in self._probes}
+        self.fired_now: dict[str, float | None] = {}
+        self.ever_fired: dict[str, float | None] = {}
+
+    def update(self, reading: Reading) -> dict[str, Any]:
+        """Feed one tick; returns the journal view ``{name: {value, in_bounds, fired}}``."""
+        view: dict[str, Any] = {}
+        self.fired_now = {}
+        for g in self._probes:
+            lo, hi, k = guardrail_bounds(g)
+            value = reading.value(g.name)
+            self._states[g.name], fired = stats.guardrail_step(self._states[g.name], value,
+                                                                lo, hi, k)
+            if fired:
+                self.fired_now[g.name] = value
+                self.ever_fired[g.name] = value
+            view[g.name] = {"value": value, "in_bounds": in_bounds(value, lo, hi),
+                            "fired": fired}
+        return view
+
+
 class Streaks:
     """Consecutive ticks without data, per statistical probe."""
 

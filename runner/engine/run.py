@@ -1,35 +1,42 @@
-"""One run, phase by phase: preflight, baseline, inject, watch, revert, recovery, verdict.
+"""One run, phase by phase: preflight, claim, baseline, inject, watch, revert, recovery, verdict.
 
 Decisions:
 - Every fault's intent and revert are journaled (fsynced) and the revert registered on
-  the stack *before* the fault acts; reverts run in a ``finally`` on every exit path.
-- Signals are cooperative: the cancel token is checked between ticks and faults, and the
-  revert phase ignores it, so a Ctrl-C or SIGTERM always ends in completed reverts.
+  the stack *before* the fault acts (``inject``); reverts run in a ``finally`` on every
+  exit path, and they never depend on the journal being writable (``log_safe``).
+- What the faults touch is claimed (``ports.TargetLease``: locks on the resolved targets
+  and a lease renewed at every checkpoint) before the baseline, so two runs can never
+  overlap on the same replicas, however their selectors are spelled.
+- Signals are cooperative, and so are sentinels (emergency stop, tolerances, burn rate):
+  ``RunContext.checkpoint`` runs between ticks, faults and sleep slices; the revert
+  phase ignores both, so a Ctrl-C, SIGTERM or stop always ends in completed reverts.
+- Phases end on the wall clock (``schedule``): the fault window starts when the first
+  fault acts and lasts ``duration`` seconds however slow the reads are.
 - A tick whose probes cannot be read is "no data", never a crash; blindness for
   ``abort.no_data_ticks`` ticks aborts (exit 4: the run could not observe, not a finding).
 - "Steady state held" means the fault window ended without an abort, in those words.
+- A dry run (``dry=True``) does everything but inject: the watch runs on live data and
+  says whether it would have aborted.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 import platform as pyplatform
 from collections.abc import Mapping
-from typing import Any
 
 from runner import __version__, errors, ports
 from runner.engine import abort as abort_mod
 from runner.engine import clock as clock_mod
+from runner.engine import context, inject, recovery, reverts, verdicts
 from runner.engine import probes as probe_mod
-from runner.engine import reverts
-from runner.errors import ExitCode
 from runner.journal import events, writer
 from runner.model import experiment as model
 from runner.stats import monitor as stats
 
-RECOVERY_SETTLE_TICKS = 3
-MAX_TICKS = 100_000  # a hard bound on any tick loop
+Outcome = verdicts.Outcome
+#: How long the verification of a revert may wait (pod kill: replicas back) by default.
+VERIFY_WITHIN = 30.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,24 +49,8 @@ class RunPorts:
     clock: ports.Clock
     journal: writer.JournalWriter
     cancel: clock_mod.Cancel
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """The in-memory result of a run (the journal's ``verdict`` event is its record)."""
-
-    run_id: str
-    verdict: str
-    exit_code: ExitCode
-    reason: str
-    faults_injected: int = 0
-    reverts_failed: int = 0
-
-
-class _Aborted(Exception):
-    def __init__(self, found: abort_mod.Abort) -> None:
-        super().__init__(found.reason)
-        self.found = found
+    sentinels: tuple[ports.Sentinel, ...] = ()
+    lease: ports.TargetLease | None = None
 
 
 def policy_for(experiment: model.Experiment) -> abort_mod.Condition:
@@ -85,178 +76,190 @@ class Run:
         run_id: str,
         seed: int,
         versions: Mapping[str, str] | None = None,
+        dry: bool = False,
     ) -> None:
         self.exp = experiment
-        self.p = run_ports
         self.run_id = run_id
         self.seed = seed
+        self.dry = dry
         self.versions = {"gameday": __version__, "python": pyplatform.python_version(),
                          **(versions or {})}
-        self.tick = experiment.prometheus.tick
-        self.stack = reverts.RevertStack(run_ports.activities, run_ports.journal, run_ports.clock)
-        self.injected = 0
+        self.ctx = context.RunContext(
+            exp=experiment, run_id=run_id, metrics=run_ports.metrics,
+            platform=run_ports.platform, activities=run_ports.activities,
+            clock=run_ports.clock, journal=run_ports.journal, cancel=run_ports.cancel,
+            sentinels=run_ports.sentinels, lease=run_ports.lease,
+        )
+        self.stack = reverts.RevertStack(run_ports.activities, self.ctx.log_safe,
+                                         run_ports.clock, verify=self._verify)
+        self.injector = inject.Injector(self.ctx, self.stack)
+        self.planned: dict[int, ports.PlannedFault] = {}
         self.plan: stats.MonitorPlan | None = None
+        self.window_started: float | None = None
+        self._claimed = False
 
-    # -- helpers ---------------------------------------------------------------------
+    @property
+    def injected(self) -> int:
+        return self.injector.injected
 
-    def _log(self, type_: str, **payload: Any) -> events.Event:
-        return self.p.journal.append(type_, **payload)
-
-    def _phase(self, name: str, **detail: Any) -> None:
-        self._log(events.PHASE, phase=name, **detail)
-
-    def _check_cancel(self) -> None:
-        if self.p.cancel.is_set():
-            raise errors.Interrupted(f"interrupted by {self.p.cancel.reason}")
-
-    def _sleep_until(self, deadline: float) -> None:
-        for _ in range(MAX_TICKS):
-            self._check_cancel()
-            remaining = deadline - self.p.clock.monotonic()
-            if remaining <= 0:
-                return
-            self.p.clock.sleep(min(remaining, 1.0))
-        self._check_cancel()
-
-    def _ticks(self, count: int) -> Any:
-        """Yield tick numbers 1..count, each at its scheduled time (no drift)."""
-        start = self.p.clock.monotonic()
-        for k in range(1, min(count, MAX_TICKS) + 1):
-            self._sleep_until(start + k * self.tick)
-            yield k
-
-    # -- phases ----------------------------------------------------------------------
+    # -- the story -------------------------------------------------------------------
 
     def execute(self) -> Outcome:
-        exp = self.exp
-        self._log(
-            events.RUN_STARTED,
-            run_id=self.run_id,
-            title=exp.title,
-            owner=exp.owner,
-            source=exp.source,
-            experiment=dict(exp.document),
-            experiment_sha256=exp.sha256,
-            platform=exp.target.platform,
-            seed=self.seed,
-            versions=self.versions,
-            tick=self.tick,
-            duration=exp.duration,
-            alpha=exp.steady_state.alpha,
-        )
+        ctx, exp = self.ctx, self.exp
+        ctx.log(events.RUN_STARTED, run_id=self.run_id, title=exp.title, owner=exp.owner,
+                source=exp.source, experiment=dict(exp.document),
+                experiment_sha256=exp.sha256, platform=exp.target.platform, seed=self.seed,
+                versions=self.versions, tick=ctx.tick, duration=exp.duration,
+                alpha=exp.steady_state.alpha, dry_run=self.dry)
         outcome: Outcome | None = None
         found: abort_mod.Abort | None = None
         try:
-            planned = self._preflight()
-            self.plan = self._baseline()
-            self._inject(planned)
-            found = self._watch()
+            try:
+                planned = self._preflight()
+                self._claim(planned)
+                self.plan = self._baseline()
+                self._inject(planned)
+                found = self._watch()
+            except context.Halted as halted:
+                if not len(self.stack):
+                    raise errors.RefusedError(
+                        f"Refused before any fault: {halted.halt.reason}. Nothing was "
+                        "injected.") from halted
+                found = self._abort_from(halted)
         except errors.GamedayError as exc:
-            outcome = self._outcome_for_error(exc)
+            outcome = verdicts.for_error(self.run_id, self._note_signal(exc),
+                                         registered=bool(len(self.stack)),
+                                         injected=self.injected)
         except Exception as exc:  # noqa: BLE001 - any bug still ends in reverts
-            outcome = self._outcome_for_error(
-                errors.RunnerError(f"gameday failed unexpectedly: {type(exc).__name__}: {exc}")
-            )
+            outcome = verdicts.for_error(
+                self.run_id,
+                errors.RunnerError(f"gameday failed unexpectedly: {type(exc).__name__}: {exc}"),
+                registered=bool(len(self.stack)), injected=self.injected)
         finally:
-            if len(self.stack):
-                self._phase("revert")
-                results = self.stack.revert_all()
-            else:
-                results = []
+            results = self._revert()
+        try:
+            return self._conclude(outcome, found, results)
+        finally:
+            self.ctx.seal()
+            if self.ctx.lease is not None and self._claimed:
+                self.ctx.lease.release(self.ctx.head())  # the sealed head, kept outside
+
+    def _conclude(self, outcome: Outcome | None, found: abort_mod.Abort | None,
+                  results: list[reverts.RevertOutcome]) -> Outcome:
         failed = [r for r in results if not r.ok]
         if failed:
-            names = ", ".join(f"#{r.fault} {r.name}: {r.error}" for r in failed)
-            outcome = Outcome(
-                self.run_id, "revert-failed", ExitCode.REVERT_FAILED,
-                f"a revert failed; a human must act now ({names}). "
-                f"`gameday revert {self.p.journal.path}` retries the pending reverts.",
-                self.injected, len(failed),
-            )
+            outcome = verdicts.revert_failed(self.run_id, failed, str(self.ctx.journal.path),
+                                             self.injected)
         elif outcome is None:
-            try:
-                outcome = self._after_window(found)
-            except errors.Interrupted as exc:
-                outcome = self._outcome_for_error(exc)
-        self._log(
-            events.VERDICT,
-            verdict=outcome.verdict,
-            exit_code=int(outcome.exit_code),
-            reason=outcome.reason,
-            faults_injected=outcome.faults_injected,
-            reverts_failed=outcome.reverts_failed,
-        )
+            outcome = self._after(found)
+        before = self.ctx.journal_error
+        outcome = verdicts.with_journal_gaps(outcome, before, self.ctx.unrecorded)
+        self.ctx.log_safe(events.VERDICT, verdict=outcome.verdict,
+                          exit_code=int(outcome.exit_code), reason=outcome.reason,
+                          faults_injected=outcome.faults_injected,
+                          reverts_failed=outcome.reverts_failed, dry_run=self.dry)
+        if before is None and self.ctx.journal_error is not None:
+            outcome = verdicts.with_journal_gaps(outcome, self.ctx.journal_error,
+                                                 self.ctx.unrecorded)
         return outcome
 
-    def _outcome_for_error(self, exc: errors.GamedayError) -> Outcome:
+    def _after(self, found: abort_mod.Abort | None) -> Outcome:
+        """After the reverts: the recovery watch (when faults were live) and the verdict."""
+        try:
+            if found is not None:
+                detail = ""
+                if found.kind in verdicts.BROKEN_KINDS and self.injected:
+                    # Whether the revert brought the service back is what a reviewer asks
+                    # next, so the recovery watch runs after an abort too.
+                    _back, detail = self._recovery()
+                return verdicts.after_abort(self.run_id, found, detail, self.injected,
+                                            self.dry)
+            recovered, detail = self._recovery() if self.injected else (True, "")
+            return verdicts.after_window(self.run_id, recovered, detail, self.injected,
+                                         self.dry)
+        except context.Halted as halted:
+            return verdicts.Outcome(self.run_id, "stopped", errors.ExitCode.RUNNER_ERROR,
+                                    f"stopped during the recovery watch: {halted.halt.reason}."
+                                    " All faults were reverted.", self.injected)
+        except errors.GamedayError as exc:
+            return verdicts.for_error(self.run_id, self._note_signal(exc), registered=True,
+                                      injected=self.injected)
+
+    def _note_signal(self, exc: errors.GamedayError) -> errors.GamedayError:
         if isinstance(exc, errors.Interrupted):
-            self._log(events.SIGNAL, reason=self.p.cancel.reason,
-                      note="interrupted; reverting every fault before exiting")
-            verdict = "interrupted"
-        elif isinstance(exc, errors.RefusedError):
-            verdict = "refused"
-        elif isinstance(exc, errors.InputError):
-            verdict = "invalid"
-        elif isinstance(exc, errors.PlatformError) and not len(self.stack):
-            verdict = "refused"  # the platform failed before any fault was registered
-        else:
-            code = ExitCode.RUNNER_ERROR if exc.exit_code == ExitCode.REFUSED else exc.exit_code
-            return Outcome(self.run_id, "error", code, exc.message, self.injected)
-        return Outcome(self.run_id, verdict, exc.exit_code, exc.message, self.injected)
+            self.ctx.log_safe(events.SIGNAL, reason=self.ctx.cancel.reason,
+                              note="interrupted; reverting every fault before exiting")
+        return exc
+
+    # -- phases ----------------------------------------------------------------------
 
     def _preflight(self) -> list[ports.PlannedFault]:
-        self._phase("preflight")
+        ctx = self.ctx
+        ctx.enter("preflight")
         steady = self.exp.steady_state
         prom = [p for p in steady.probes if not isinstance(p, model.ReadyReplicasProbe)]
-        problems = list(self.p.metrics.preflight(prom)) if prom else []
-        warnings = list(self.p.metrics.warnings(prom)) if prom else []
+        problems = list(ctx.metrics.preflight(prom)) if prom else []
+        warnings = list(ctx.metrics.warnings(prom)) if prom else []
         if self.exp.abort.alerts:
-            problems += self.p.metrics.preflight_alerts(self.exp.abort.alerts)
-        problems += self.p.platform.preflight(self.exp)
+            problems += ctx.metrics.preflight_alerts(self.exp.abort.alerts)
+        problems += ctx.platform.preflight(self.exp)
         for probe in steady.probes:
             if (isinstance(probe, model.ReadyReplicasProbe) and not problems
-                    and self.p.platform.ready_replicas(probe) is None):
+                    and ctx.platform.ready_replicas(probe) is None):
                 problems.append(f"probe {probe.name!r}: cannot read the ready replicas "
                                 f"of {probe.kind} {probe.workload!r}")
         planned: list[ports.PlannedFault] = []
         if not problems:
-            planned = self.p.platform.plan(self.exp, self.run_id, self.seed)
-        self._log(events.PREFLIGHT, problems=problems, warnings=warnings)
+            planned = ctx.platform.plan(self.exp, self.run_id, self.seed)
+        ctx.log(events.PREFLIGHT, problems=problems, warnings=warnings)
         if problems:
             raise errors.PreflightRefused(
                 "Refused before any fault: " + "; ".join(problems)
                 + ". Nothing was injected; fix the above and run again."
             )
-        self._log(events.PLAN, faults=[_planned_dict(f) for f in planned])
-        self._check_cancel()
+        ctx.log(events.PLAN, faults=[inject.planned_dict(f) for f in planned])
+        self.planned = {f.index: f for f in planned}
+        ctx.checkpoint("preflight")
         return planned
 
+    def _claim(self, planned: list[ports.PlannedFault]) -> None:
+        """Lock what the faults touch (resolved targets), or refuse (exit 3)."""
+        lease = self.ctx.lease
+        if lease is None or self.dry:
+            return
+        keys = self.ctx.platform.lock_keys(planned)
+        lease.acquire(self.run_id, keys, str(self.ctx.journal.path))
+        self._claimed = True
+        self.ctx.log(events.LOCK, keys=list(keys))
+
     def _baseline(self) -> stats.MonitorPlan:
+        ctx = self.ctx
         steady = self.exp.steady_state
-        count = max(3, math.ceil(steady.baseline / self.tick))
-        self._phase("baseline", ticks=count)
-        probe_mod.read(steady, self.p.metrics, self.p.platform)  # primes counter deltas
+        seconds = max(steady.baseline, 3 * ctx.tick)
+        ctx.enter("baseline", ticks=int(seconds // ctx.tick), seconds=seconds)
+        probe_mod.read(steady, ctx.metrics, ctx.platform)  # primes counter deltas
         history: dict[str, list[stats.Obs | None]] = {p.name: [] for p in steady.stat_probes}
-        guards = {g.name: stats.GuardrailState() for g in steady.guardrails}
-        fired: dict[str, float | None] = {}
-        for k in self._ticks(count):
-            reading = probe_mod.read(steady, self.p.metrics, self.p.platform)
-            obs = reading.obs(steady)
-            for name, o in obs.items():
+        guards = probe_mod.Guardrails(steady)
+        for t in ctx.ticks(seconds, minimum=3):
+            ctx.checkpoint("baseline", tick=t.k)
+            reading = probe_mod.read(steady, ctx.metrics, ctx.platform)
+            for name, o in reading.obs(steady).items():
                 history[name].append(o)
-            guard_view = self._guardrails(steady, reading, guards, fired)
-            self._log(events.TICK, phase="baseline", tick=k, samples=reading.to_dict(),
-                      guardrails=guard_view, read_errors=list(reading.errors))
-        window_ticks = max(1, math.ceil(self.exp.duration / self.tick))
+            ctx.log(events.TICK, phase="baseline", tick=t.k, of=t.of,
+                    samples=reading.to_dict(), guardrails=guards.update(reading),
+                    read_errors=list(reading.errors), **ctx.tick_extra(t))
+        window_ticks = max(1, int(self.exp.duration // ctx.tick))
         plan = stats.calibrate(
             probe_mod.stat_specs(steady), steady.alpha, history,
             min_effect=steady.min_effect, window_ticks=window_ticks,
         )
-        self._log(events.CALIBRATION, **plan.to_dict())
+        ctx.log(events.CALIBRATION, **plan.to_dict())
         for warning in plan.warnings:
-            self._log(events.WARNING, phase="baseline", message=warning)
+            ctx.log(events.WARNING, phase="baseline", message=warning)
         problems = list(plan.problems)
-        if fired:
-            problems.append("guardrail(s) broken during the baseline: " + ", ".join(sorted(fired)))
+        if guards.ever_fired:
+            problems.append("guardrail(s) broken during the baseline: "
+                            + ", ".join(sorted(guards.ever_fired)))
         if problems or not plan.baseline_holds:
             raise errors.BaselineNotSteady(
                 "Refused before any fault: the steady state did not hold during the baseline ("
@@ -265,157 +268,91 @@ class Run:
             )
         return plan
 
-    def _guardrails(
-        self,
-        steady: model.SteadyState,
-        reading: probe_mod.Reading,
-        guards: dict[str, stats.GuardrailState],
-        fired: dict[str, float | None],
-    ) -> dict[str, Any]:
-        view: dict[str, Any] = {}
-        for g in steady.guardrails:
-            lo, hi, k = probe_mod.guardrail_bounds(g)
-            value = reading.value(g.name)
-            guards[g.name], did_fire = stats.guardrail_step(guards[g.name], value, lo, hi, k)
-            if did_fire:
-                fired[g.name] = value
-            view[g.name] = {"value": value, "in_bounds": probe_mod.in_bounds(value, lo, hi),
-                            "fired": did_fire}
-        return view
-
     def _inject(self, planned: list[ports.PlannedFault]) -> None:
-        self._phase("inject", faults=len(planned))
-        for fault in planned:
-            self._check_cancel()
-            self._log(events.FAULT_INTENT, **_planned_dict(fault))
-            if fault.revert is not None:
-                self.stack.push(reverts.RevertEntry(fault.index, fault.name, fault.revert))
-            started = self.p.clock.monotonic()
-            try:
-                result = self.p.activities.run(fault.action)
-            except Exception as exc:
-                message = exc.message if isinstance(exc, errors.GamedayError) else repr(exc)
-                self._log(events.FAULT_RESULT, fault=fault.index, name=fault.name, ok=False,
-                          seconds=round(self.p.clock.monotonic() - started, 6), error=message)
-                raise errors.RunnerError(
-                    f"fault #{fault.index} {fault.name!r} failed to inject: {message}. "
-                    "Every fault already injected was reverted."
-                ) from exc
-            self.injected += 1
-            self._log(events.FAULT_RESULT, fault=fault.index, name=fault.name, ok=True,
-                      seconds=round(self.p.clock.monotonic() - started, 6),
-                      result=_jsonable(result))
+        self.window_started = self.ctx.clock.monotonic()
+        if self.dry:
+            self.ctx.enter("inject", faults=0, dry_run=True,
+                           note=f"dry run: {len(planned)} planned fault(s) not injected")
+            return
+        self.injector.inject_all(planned)
 
     def _watch(self) -> abort_mod.Abort | None:
+        ctx = self.ctx
         assert self.plan is not None
         steady = self.exp.steady_state
-        count = max(1, math.ceil(self.exp.duration / self.tick))
-        self._phase("watch", ticks=count, duration=self.exp.duration)
+        started = self.window_started if self.window_started is not None \
+            else ctx.clock.monotonic()
+        seconds = max(ctx.tick, self.exp.duration - (ctx.clock.monotonic() - started))
+        ctx.enter("watch", seconds=round(seconds, 3), duration=self.exp.duration)
         policy = policy_for(self.exp)
         state = stats.start(self.plan)
-        guards = {g.name: stats.GuardrailState() for g in steady.guardrails}
+        guards = probe_mod.Guardrails(steady)
         streaks = probe_mod.Streaks([p.name for p in steady.stat_probes])
-        for k in self._ticks(count):
-            reading = probe_mod.read(steady, self.p.metrics, self.p.platform)
-            obs = reading.obs(steady)
-            state, step = stats.step(self.plan, state, obs)
-            fired: dict[str, float | None] = {}
-            guard_view = self._guardrails(steady, reading, guards, fired)
-            alerts = self._alerts()
-            view = abort_mod.TickView(
-                tick=k, reject=step.reject, attribution=step.attribution,
-                stats=step.to_dict(), fired_guardrails=fired,
-                no_data_streaks=streaks.update(obs), firing_alerts=tuple(alerts),
-            )
-            self._log(events.TICK, phase="watch", tick=k, of=count, samples=reading.to_dict(),
-                      stats=step.to_dict(), guardrails=guard_view, alerts=alerts,
-                      read_errors=list(reading.errors))
-            found = policy(view)
-            if found is not None:
-                self._log(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), tick=k)
-                return found
+        last = None
+        try:
+            for t in ctx.ticks(seconds):
+                last = t
+                ctx.checkpoint("watch", tick=t.k)
+                reading = probe_mod.read(steady, ctx.metrics, ctx.platform)
+                obs = reading.obs(steady)
+                state, step = stats.step(self.plan, state, obs)
+                guard_view = guards.update(reading)
+                alerts = self._alerts()
+                view = abort_mod.TickView(
+                    tick=t.k, reject=step.reject, attribution=step.attribution,
+                    stats=step.to_dict(), fired_guardrails=guards.fired_now,
+                    no_data_streaks=streaks.update(obs), firing_alerts=tuple(alerts),
+                )
+                ctx.log(events.TICK, phase="watch", tick=t.k, of=t.of,
+                        samples=reading.to_dict(), stats=step.to_dict(),
+                        guardrails=guard_view, alerts=alerts,
+                        read_errors=list(reading.errors), **ctx.tick_extra(t))
+                found = policy(view)
+                if found is not None:
+                    ctx.log(events.ABORT, kind=found.kind, reason=found.reason,
+                            evidence=dict(found.evidence), tick=t.k)
+                    return found
+        except context.Halted as halted:
+            return self._abort_from(halted)
+        if last is not None and last.k < last.of:
+            ctx.log(events.WARNING, phase="watch",
+                    message=f"the fault window ended at its deadline with {last.of - last.k} "
+                    "tick(s) not read: the reads were slower than the tick")
         return None
+
+    def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
+        halt = halted.halt
+        found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
+        where = {"tick": halted.point.tick} if halted.point.tick is not None else {}
+        self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
+                          evidence=dict(found.evidence), phase=halted.point.phase, **where)
+        return found
 
     def _alerts(self) -> list[str]:
         if not self.exp.abort.alerts:
             return []
         try:
-            return self.p.metrics.alerts(self.exp.abort.alerts)
+            return self.ctx.metrics.alerts(self.exp.abort.alerts)
         except errors.GamedayError:
             return []
 
-    def _after_window(self, found: abort_mod.Abort | None) -> Outcome:
-        if found is not None:
-            if found.kind == "no-data":
-                return Outcome(self.run_id, "blind", ExitCode.RUNNER_ERROR,
-                               f"aborted: {found.reason}. All faults were reverted.",
-                               self.injected)
-            # The verdict is already "broken"; whether the revert brought the service back
-            # is what a reviewer asks next, so the recovery watch runs after an abort too.
-            _back, detail = self._recovery()
-            after = f"; after the revert: {detail}" if detail else ""
-            return Outcome(self.run_id, "broken", ExitCode.BROKEN,
-                           f"aborted: {found.reason}. All faults were reverted{after}.",
-                           self.injected)
-        recovered, detail = self._recovery()
-        if not recovered:
-            return Outcome(self.run_id, "not-recovered", ExitCode.BROKEN,
-                           "the fault window ended without an abort, but the steady state did "
-                           f"not come back after the revert: {detail}", self.injected)
-        return Outcome(self.run_id, "held", ExitCode.HELD,
-                       "steady state held: the fault window ended without an abort"
-                       + (f"; {detail}" if detail else ""), self.injected)
+    # -- revert and recovery -----------------------------------------------------------
+
+    def _revert(self) -> list[reverts.RevertOutcome]:
+        if not len(self.stack):
+            return []
+        self.ctx.phase = "revert"
+        self.ctx.log_safe(events.PHASE, phase="revert")
+        return self.stack.revert_all()
+
+    def _verify(self, entry: reverts.RevertEntry) -> ports.RevertCheck:
+        fault = self.planned.get(entry.fault)
+        if fault is None:
+            return ports.RevertCheck(None, "not checked: the fault is not in this run's plan")
+        within = self.exp.recovery.within or VERIFY_WITHIN
+        return self.ctx.platform.verify_revert(fault, within)
 
     def _recovery(self) -> tuple[bool, str]:
-        within = self.exp.recovery.within
-        if within is None or self.plan is None or self.injected == 0:
+        if self.plan is None:
             return True, ""
-        steady = self.exp.steady_state
-        self._phase("recovery", within=within)
-        started = self.p.clock.monotonic()
-        count = max(RECOVERY_SETTLE_TICKS, math.ceil(within / self.tick))
-        state = stats.start(self.plan)
-        settled = 0
-        for k in self._ticks(count):
-            reading = probe_mod.read(steady, self.p.metrics, self.p.platform)
-            state, step = stats.step(self.plan, state, reading.obs(steady))
-            guards_ok = all(
-                probe_mod.in_bounds(reading.value(g.name), *probe_mod.guardrail_bounds(g)[:2])
-                for g in steady.guardrails
-            )
-            if step.reject:
-                state = stats.start(self.plan)  # not back yet: fresh evidence from here
-            settled = settled + 1 if guards_ok and not step.reject else 0
-            self._log(events.TICK, phase="recovery", tick=k, samples=reading.to_dict(),
-                      stats=step.to_dict(), guardrails_ok=guards_ok, settled=settled)
-            if settled >= RECOVERY_SETTLE_TICKS:
-                seconds = self.p.clock.monotonic() - started
-                self._log(events.RECOVERY, recovered=True, seconds=round(seconds, 3))
-                return True, f"recovered {seconds:.0f} s after the revert"
-        self._log(events.RECOVERY, recovered=False,
-                  seconds=round(self.p.clock.monotonic() - started, 3))
-        return False, f"not back within {within:.0f} s"
-
-
-def _planned_dict(fault: ports.PlannedFault) -> dict[str, Any]:
-    return {
-        "fault": fault.index,
-        "name": fault.name,
-        "kind": fault.kind,
-        "targets": list(fault.targets),
-        "description": fault.description,
-        "action": dict(fault.action),
-        "revert": dict(fault.revert) if fault.revert is not None else None,
-        "expires_at": fault.expires_at,
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value][:100]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in list(value.items())[:100]}
-    return repr(value)[:500]
+        return recovery.watch(self.ctx, self.plan)

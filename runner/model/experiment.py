@@ -2,17 +2,25 @@
 
 These are in-memory values (kopf's split): the file as loaded is kept separately as
 ``Experiment.document`` (a plain JSON-able mapping, secrets redacted) for the journal.
-All durations are seconds (float); all latencies are seconds.
+All durations are seconds (float); all latencies are seconds. The one exception to "no
+I/O" is ``PrometheusConfig.secret_values``, which reads the credential files it names
+(through an injectable reader) so the journal can scrub their contents by value.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
-from collections.abc import Mapping
+import re
+import urllib.parse
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 Platform = Literal["local", "kubernetes"]
 TestMode = Literal["default", "fast"]
+
+_SECRET_HEADER = re.compile(r"authori[sz]ation|token|key|secret|cookie|passw|credential",
+                            re.IGNORECASE)
 
 #: The special Prometheus URL meaning "the local sandbox's own Prometheus".
 SANDBOX_PROMETHEUS = "sandbox"
@@ -39,13 +47,102 @@ class BlastRadius:
 
 
 @dataclasses.dataclass(frozen=True)
+class Authorization:
+    """An ``Authorization: <type> <credentials>`` header (Prometheus ``authorization``).
+
+    ``credentials_file`` is read at connection time (Prometheus re-reads it per request;
+    gameday once per run), so a mounted Secret works and the value is never in the file.
+    """
+
+    type: str = "Bearer"
+    credentials: str | None = dataclasses.field(default=None, repr=False)
+    credentials_file: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class BasicAuth:
+    """HTTP basic authentication (Prometheus ``basic_auth``)."""
+
+    username: str
+    password: str | None = dataclasses.field(default=None, repr=False)
+    password_file: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TLSConfig:
+    """How the server's certificate is checked and which client certificate is shown."""
+
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    server_name: str | None = None
+    insecure_skip_verify: bool = False
+
+
+def _read_secret(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read().strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+@dataclasses.dataclass(frozen=True)
 class PrometheusConfig:
-    """Where the steady state is read. ``headers`` may carry auth; never journaled."""
+    """Where the steady state is read, and how to connect (Prometheus' own ``http_config``
+    keys: ``authorization``, ``basic_auth``, ``tls_config``, ``proxy_url``; plus ``headers``).
+
+    Secrets (header values, passwords, credentials) are never journaled: the loader
+    redacts the document by key, and ``secret_values`` gives the values themselves so a
+    writer can scrub them wherever they turn up. ``retries`` is how many times a failed
+    query is tried again (connection errors, timeouts, 5xx, 429), all within ``timeout``.
+    """
 
     url: str = SANDBOX_PROMETHEUS
     tick: float = 15.0
     timeout: float = 5.0
-    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict, repr=False)
+    retries: int = 2
+    authorization: Authorization | None = None
+    basic_auth: BasicAuth | None = None
+    tls: TLSConfig = dataclasses.field(default_factory=TLSConfig)
+    proxy_url: str | None = None
+
+    def secret_values(
+        self, read: Callable[[str], str | None] = _read_secret
+    ) -> tuple[str, ...]:
+        """Every secret value this config carries or points to, longest first.
+
+        Values of secret-looking headers (``Authorization``, ``X-Api-Key``, ``Cookie``...,
+        and their part after a scheme such as ``Bearer``; a tenant header is not a secret
+        and is left out, though the loader redacts every header in the document), basic-auth
+        passwords and their ``user:password`` base64 form, authorization credentials,
+        the contents of ``password_file`` / ``credentials_file`` (read now with ``read``,
+        stripped as Prometheus strips them; an unreadable file gives nothing), and the
+        password in the URL's or the proxy URL's userinfo.
+        """
+        found: set[str] = set()
+        for name, value in self.headers.items():
+            if _SECRET_HEADER.search(name):
+                found.add(value.strip())
+                found.add(value.strip().partition(" ")[2].strip())
+        auth = self.authorization
+        if auth is not None:
+            found.add(auth.credentials or "")
+            found.add((read(auth.credentials_file) or "") if auth.credentials_file else "")
+        basic = self.basic_auth
+        if basic is not None:
+            password = basic.password or ""
+            if basic.password_file:
+                password = read(basic.password_file) or ""
+            found.add(password)
+            if password:
+                pair = f"{basic.username}:{password}".encode()
+                found.add(base64.b64encode(pair).decode("ascii"))
+        for url in (self.url, self.proxy_url or ""):
+            userinfo = urllib.parse.urlsplit(url).password
+            found.add(urllib.parse.unquote(userinfo) if userinfo else "")
+        return tuple(sorted((v for v in found if v), key=lambda v: (-len(v), v)))
 
 
 @dataclasses.dataclass(frozen=True)

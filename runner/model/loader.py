@@ -152,7 +152,8 @@ def _analyse(
         return None, rejected.problems
     said = {(p.path, p.line) for p in collected.sorted()}
     schema = probs.Problems()
-    experiment = _build(fields.Reader(schema), root, environ)
+    base = None if source.startswith("<") else Path(source).parent
+    experiment = _build(fields.Reader(schema), root, environ, base)
     collected.extend(p for p in schema.sorted() if (p.path, p.line) not in said)
     if experiment is None or collected:
         return None, collected.sorted()
@@ -161,7 +162,8 @@ def _analyse(
 
 
 def _build(
-    read: fields.Reader, root: yamlsafe.Node | None, environ: Mapping[str, str]
+    read: fields.Reader, root: yamlsafe.Node | None, environ: Mapping[str, str],
+    base: Path | None = None,
 ) -> model.Experiment | None:
     if root is None:
         read.fail(None, "", "the file is empty (no YAML document); an experiment needs at "
@@ -188,7 +190,8 @@ def _build(
         assert isinstance(at, yamlsafe.Map)
         faults.check_namespace(read, at.entries["namespace"][1], "target.namespace",
                                target.namespace, ctx)
-    prom = sections.prometheus(read, values.get("prometheus"), target, environ, root)
+    prom = sections.prometheus(read, values.get("prometheus"), target, environ, root,
+                               base=base)
     tick = prom.tick
     steady = probes.steady_state(read, values["steady_state"], tick, target.namespace) \
         if "steady_state" in values else None

@@ -4,7 +4,9 @@ Decisions: ``prometheus.url`` is ``sandbox`` (the local sandbox's own Prometheus
 absolute http(s) URL, and a Kubernetes target must name a real one. ``timeout``
 defaults to ``min(5s, tick)`` and may not exceed the tick (a slow query must not eat the
 next tick). Header values may hold ``${ENV_VAR}`` references, resolved here from the
-injected environment; an unset variable is a problem. On Kubernetes the blast radius
+injected environment; an unset variable is a problem. The connection keys Prometheus
+itself spells (``authorization``, ``basic_auth``, ``tls_config``...) are read by
+``http_config``. On Kubernetes the blast radius
 must list the namespaces the experiment may touch. ``abort`` lists what ends the fault
 window: absent means the defaults (steady-state, guardrail, no-data after 3 ticks); when
 present, ``guardrail`` is on only if listed, while ``no-data`` can be lengthened but never
@@ -15,8 +17,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 
-from runner.model import activities, document, durations, fields, probes, syntax
+from runner.model import activities, document, durations, fields, http_config, probes, syntax
 from runner.model import experiment as model
 from runner.model import problems as probs
 from runner.model.yamlsafe import Map, Node, Scalar
@@ -87,12 +90,19 @@ def blast_radius(
     return model.BlastRadius(max_pods, max_fraction, namespaces, allow)
 
 
+_PROMETHEUS_KEYS = ("url", "tick", "timeout", "retries", "headers", "authorization",
+                    "basic_auth", "bearer_token_file", "tls_config", "proxy_url")
+_AUTH_KEYS = ("authorization", "basic_auth", "bearer_token_file")
+
+
 def prometheus(
     read: fields.Reader, node: Node | None, tgt: model.Target, environ: Mapping[str, str],
-    top: Node,
+    top: Node, *, base: Path | None = None,
 ) -> model.PrometheusConfig:
+    """The ``prometheus:`` block; file paths are taken relative to ``base`` (the file's
+    directory), as Prometheus takes them relative to its config file."""
     values = {} if node is None else read.mapping(
-        node, "prometheus", allowed=("url", "tick", "timeout", "headers")) or {}
+        node, "prometheus", allowed=_PROMETHEUS_KEYS) or {}
     url = model.SANDBOX_PROMETHEUS
     if "url" in values:
         url = read.string(values["url"], "prometheus.url", what="a URL") or url
@@ -113,9 +123,22 @@ def prometheus(
             read.fail(values["timeout"], "prometheus.timeout", f"the query timeout "
                       f"({timeout:g}s) is longer than the tick ({tick:g}s); a slow query would "
                       "eat the next tick, so lower it", "conflict")
+    retries = model.PrometheusConfig.retries
+    if "retries" in values:
+        given = read.integer(values["retries"], "prometheus.retries", low=0, high=10)
+        retries = retries if given is None else given
     headers = _headers(read, values["headers"], environ) if "headers" in values else {}
+    conn = http_config.Connection(read, environ, base)
+    auth, basic = conn.auth(values, headers)
+    tls = conn.tls(values["tls_config"]) if "tls_config" in values else model.TLSConfig()
+    if "tls_config" in values and url.startswith("http://"):
+        read.fail(values["tls_config"], "prometheus.tls_config", "tls_config applies to an "
+                  "https:// URL only; change prometheus.url to https:// or remove tls_config",
+                  "conflict")
+    proxy = conn.proxy(values["proxy_url"]) if "proxy_url" in values else None
     return model.PrometheusConfig(url=url.rstrip("/"), tick=tick, timeout=timeout,
-                                  headers=headers)
+                                  headers=headers, retries=retries, authorization=auth,
+                                  basic_auth=basic, tls=tls, proxy_url=proxy)
 
 
 def _headers(read: fields.Reader, node: Node, environ: Mapping[str, str]) -> dict[str, str]:

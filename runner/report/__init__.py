@@ -1,35 +1,62 @@
 """Reports from a journal: Markdown and HTML (with a plot) for people, JUnit XML for CI,
-and a Chaos Toolkit journal for the tools that read those.
+``ticks.csv`` with every probe on every tick, and a Chaos Toolkit journal for the tools
+that read those.
 
 Reports are pure functions of the journal (``gameday report JOURNAL`` regenerates them
-at any time), so what a reviewer reads is always what was recorded.
+at any time), so what a reviewer reads is always what was recorded. The journal is read
+once, streaming (``scan``); a journal whose hash chain is broken still gets its reports,
+with the break at the top of every one, and ``Written.integrity`` tells the caller.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from runner import errors
-from runner.journal import reader
-from runner.report import ctk, html, junit, markdown, summary
+from runner.report import csvout, ctk, html, junit, markdown, plots, scan, summary
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """What ``write`` produced: the files, and the journal's integrity problems (if any)."""
+
+    paths: tuple[Path, ...]
+    integrity: tuple[str, ...]
+    journal: Path
+
+
+def _save(path: Path, produce: Callable[[Path], None]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        produce(path)
+    except OSError as exc:
+        raise errors.InputError(
+            f"Cannot write the report {path}: {exc.strerror}. Choose a writable directory "
+            "with --out; the journal itself is unchanged.") from exc
+
+
+def write(journal_path: Path | str, out_dir: Path | None = None, *,
+          key: bytes | None = None) -> Written:
+    """Write every format for a journal (a file, or a run directory) into ``out_dir``
+    (default: beside the journal); ``key`` verifies a keyed (HMAC) chain."""
+    found = scan.scan(journal_path, key=key)
+    facts = summary.summarize(found)
+    out = out_dir if out_dir is not None else found.path.parent
+    plot = plots.render(facts)
+    texts = (("report.md", markdown.render(facts)), ("report.html", html.render(facts, plot)),
+             ("junit.xml", junit.render(facts)),
+             ("chaostoolkit-journal.json", ctk.render(found.record)))
+    written: list[Path] = []
+    for name, text in texts:
+        _save(out / name, lambda p, t=text: p.write_text(t, encoding="utf-8"))  # type: ignore[misc]
+        written.append(out / name)
+    _save(out / "ticks.csv", lambda p: csvout.write(facts, p))
+    written.append(out / "ticks.csv")
+    return Written(tuple(written), facts.integrity, found.path)
 
 
 def write_all(journal_path: Path, out_dir: Path) -> list[Path]:
     """Write every report format for a journal into ``out_dir``; return the paths."""
-    read = reader.read(journal_path)
-    facts = summary.summarize(read)
-    written: list[Path] = []
-    rendered = (("report.md", markdown.render(facts)), ("report.html", html.render(facts)),
-                ("junit.xml", junit.render(facts)),
-                ("chaostoolkit-journal.json", ctk.render(read)))
-    for name, text in rendered:
-        path = out_dir / name
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise errors.InputError(
-                f"Cannot write the report {path}: {exc.strerror}. Choose a writable directory "
-                "with --out; the journal itself is unchanged.") from exc
-        written.append(path)
-    return written
+    return list(write(journal_path, out_dir).paths)

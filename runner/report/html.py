@@ -1,4 +1,4 @@
-"""The HTML report: the Markdown report's facts as a standalone page with a plot.
+"""The HTML report: the same sections as the Markdown one, as one standalone page.
 
 Self-contained (inline CSS, the plot as a data URI), so it can be attached to an
 incident ticket or archived by CI as one file. Autoescaped Jinja2: nothing from the
@@ -7,43 +7,28 @@ journal can inject markup.
 
 from __future__ import annotations
 
-import datetime
-import math
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
-from runner.report import plots, summary
+from runner.report import fmt, plots, sections, summary
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def _clock(ts: float | None) -> str:
-    if ts is None:
-        return "-"
-    return datetime.datetime.fromtimestamp(ts, tz=datetime.UTC).strftime("%H:%M:%S.%f")[:-3]
-
-
-def _num(value: Any, fmt: str = ".4g") -> str:
-    return format(value, fmt) if isinstance(value, int | float) else "-"
-
-
-def _evalue(log_e: Any) -> str:
-    return _num(math.exp(min(float(log_e), 700))) if isinstance(log_e, int | float) else "-"
-
-
-def render(facts: summary.Facts) -> str:
+def render(facts: summary.Facts, plot: plots.Plot | None = None) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(clock=_clock, num=_num, evalue=_evalue)
-    watch = [t for t in facts.ticks if t.get("phase") == "watch"]
-    names = list((watch[0].get("samples") or {}).keys()) if watch else []
+    env.filters.update(clock=fmt.clock, num=fmt.num)
+    cal = facts.calibration or {}
     return env.get_template("report.html.j2").render(
-        f=facts, plot=plots.evidence_png(facts), watch=watch, names=names,
-        probes=(facts.calibration or {}).get("probes", []),
-        ok=facts.verdict == "held",
+        f=facts, plot=plot, ok=facts.verdict == "held", alarm=sections.integrity(facts),
+        key_facts=sections.key_facts(facts), timeline=sections.timeline(facts),
+        faults=sections.faults(facts), probes=sections.probes(facts),
+        phases=sections.phases(facts),
+        ticks=sections.tick_table(facts) if len(facts.series) else None,
+        alpha_test=fmt.num(cal.get("alpha_test")), alpha=fmt.num(cal.get("alpha")),
     )

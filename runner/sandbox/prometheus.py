@@ -14,16 +14,21 @@ Decisions:
   every ~5 s, and that varies.
 - ``stop`` is idempotent: a process already gone is success. It reaps its own children
   (no zombie Prometheus) and treats another owner's zombie as gone without reaping it.
+- A secured server (``web_config``: Prometheus' ``--web.config.file`` with TLS and/or
+  basic auth) is waited for and queried with its ``Access`` (the CA to trust, the user
+  to log in as), so the same readiness polls work against it.
 """
 
 from __future__ import annotations
 
 import atexit
+import base64
 import dataclasses
 import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -32,6 +37,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from runner import errors
 from runner.sandbox import net
@@ -53,6 +59,30 @@ class PrometheusMissing(errors.PlatformError):
 
 
 @dataclasses.dataclass(frozen=True)
+class Access:
+    """How to reach a secured Prometheus: the CA that signed its certificate, a login."""
+
+    ca_file: Path | None = None
+    username: str | None = None
+    password: str | None = dataclasses.field(default=None, repr=False)
+
+    def open(self, url: str, timeout: float) -> Any:
+        """``urllib.request.urlopen`` with this CA and login (a loopback URL we started)."""
+        request = urllib.request.Request(url)  # noqa: S310 - loopback URLs we built ourselves
+        if self.username is not None:
+            pair = f"{self.username}:{self.password or ''}".encode()
+            request.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
+        context = None
+        if url.startswith("https://"):
+            context = ssl.create_default_context(
+                cafile=str(self.ca_file) if self.ca_file else None)
+        return urllib.request.urlopen(request, timeout=timeout, context=context)  # noqa: S310
+
+
+OPEN = Access()
+
+
+@dataclasses.dataclass(frozen=True)
 class PrometheusServer:
     """A running Prometheus started by ``start``. ``pid`` is all ``stop`` needs."""
 
@@ -63,6 +93,7 @@ class PrometheusServer:
     config_file: Path | None = None
     data_dir: Path | None = None
     log_file: Path | None = None
+    access: Access = OPEN
 
 
 def find_binary() -> str:
@@ -110,6 +141,8 @@ def start(
     extra_args: Sequence[str] = (),
     ready_timeout: float = 30.0,
     data_dir: Path | None = None,
+    web_config: Mapping[str, Any] | None = None,
+    access: Access = OPEN,
 ) -> PrometheusServer:
     """Start Prometheus scraping ``jobs`` and wait until it answers ``/-/ready``.
 
@@ -117,6 +150,8 @@ def start(
     ``run_dir`` and logs to ``run_dir/prometheus.log``. When ``port`` is None a free
     loopback port is chosen (and chosen again once if another process took it first).
     ``data_dir`` reuses an existing TSDB instead (e.g. one backfilled with promtool).
+    ``web_config`` is written as ``web.yml`` for ``--web.config.file`` (``https://`` when
+    it has ``tls_server_config``); ``access`` is how to reach the server then.
     """
     binary = find_binary()
     run_dir = Path(run_dir)
@@ -124,11 +159,17 @@ def start(
     config_file = run_dir / "prometheus.yml"
     config_file.write_text(render_config(jobs, scrape_interval), encoding="utf-8")
     log_file = run_dir / "prometheus.log"
+    scheme, web_args = "http", []
+    if web_config is not None:
+        web_file = run_dir / "web.yml"
+        web_file.write_text(json.dumps(dict(web_config), indent=2) + "\n", encoding="utf-8")
+        web_args = [f"--web.config.file={web_file}"]
+        scheme = "https" if "tls_server_config" in web_config else "http"
     attempts = 1 if port is not None else 2
     for attempt in range(attempts):
         chosen = port if port is not None else net.free_port()
         tsdb = data_dir or Path(tempfile.mkdtemp(prefix="prometheus-data-", dir=run_dir))
-        url = f"http://{net.LOOPBACK}:{chosen}"
+        url = f"{scheme}://{net.LOOPBACK}:{chosen}"
         with log_file.open("ab") as log:
             proc = subprocess.Popen(
                 [
@@ -136,6 +177,7 @@ def start(
                     f"--config.file={config_file}",
                     f"--storage.tsdb.path={tsdb}",
                     f"--web.listen-address={net.LOOPBACK}:{chosen}",
+                    *web_args,
                     *extra_args,
                 ],
                 stdin=subprocess.DEVNULL,
@@ -145,9 +187,10 @@ def start(
                 start_new_session=True,
             )
         _children[proc.pid] = proc
-        server = PrometheusServer(url, chosen, proc.pid, run_dir, config_file, tsdb, log_file)
+        server = PrometheusServer(url, chosen, proc.pid, run_dir, config_file, tsdb, log_file,
+                                  access)
         try:
-            _wait_ready(proc, url, ready_timeout, log_file)
+            _wait_ready(proc, url, ready_timeout, log_file, access)
         except errors.PlatformError:
             stop(proc.pid)
             if attempt + 1 < attempts and proc.returncode is not None:
@@ -157,7 +200,16 @@ def start(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Path) -> None:
+def _ready(url: str, access: Access, timeout: float) -> bool:
+    try:
+        with access.open(f"{url}/-/ready", timeout) as resp:
+            return 200 <= int(resp.status) < 300
+    except (OSError, ValueError):
+        return False
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Path,
+                access: Access = OPEN) -> None:
     deadline = time.monotonic() + timeout
     while True:
         code = proc.poll()
@@ -166,17 +218,23 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Pa
                 f"Prometheus exited with code {code} before it was ready at {url}. "
                 f"Its log says: {_tail(log)}"
             )
-        try:
-            remaining = deadline - time.monotonic()
-            net.wait_http(f"{url}/-/ready", timeout=min(0.5, max(0.05, remaining)))
+        remaining = deadline - time.monotonic()
+        if access == OPEN:
+            try:
+                net.wait_http(f"{url}/-/ready", timeout=min(0.5, max(0.05, remaining)))
+                return
+            except errors.PlatformError:
+                pass
+        elif _ready(url, access, timeout=min(1.0, max(0.1, remaining))):
             return
-        except errors.PlatformError:
-            if time.monotonic() >= deadline:
-                stop(proc.pid)
-                raise errors.PlatformError(
-                    f"Prometheus did not become ready at {url} within {timeout:g} s; "
-                    f"it was stopped. Its log says: {_tail(log)}"
-                ) from None
+        else:
+            time.sleep(0.05)
+        if time.monotonic() >= deadline:
+            stop(proc.pid)
+            raise errors.PlatformError(
+                f"Prometheus did not become ready at {url} within {timeout:g} s; "
+                f"it was stopped. Its log says: {_tail(log)}"
+            )
 
 
 def _tail(log: Path, lines: int = 5) -> str:
@@ -201,17 +259,18 @@ def reload(server: PrometheusServer, jobs: Mapping[str, Sequence[str]], *,
         ) from exc
 
 
-def _query(url: str, promql: str, timeout: float) -> list[dict[str, object]]:
+def _query(url: str, promql: str, timeout: float,
+           access: Access = OPEN) -> list[dict[str, object]]:
     full = f"{url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-    with urllib.request.urlopen(full, timeout=timeout) as resp:  # noqa: S310 - loopback URL we started
+    with access.open(full, timeout) as resp:
         body = json.load(resp)
     result: list[dict[str, object]] = body.get("data", {}).get("result", [])
     return result
 
 
-def _target_errors(url: str, timeout: float) -> str:
+def _target_errors(url: str, timeout: float, access: Access = OPEN) -> str:
     try:
-        with urllib.request.urlopen(f"{url}/api/v1/targets", timeout=timeout) as resp:  # noqa: S310
+        with access.open(f"{url}/api/v1/targets", timeout) as resp:
             body = json.load(resp)
     except (OSError, ValueError):
         return "(targets unavailable)"
@@ -222,7 +281,8 @@ def _target_errors(url: str, timeout: float) -> str:
     return "; ".join(found) or "(no active targets yet)"
 
 
-def wait_until_up(url: str, jobs: Sequence[str], *, timeout: float = 30.0) -> None:
+def wait_until_up(url: str, jobs: Sequence[str], *, timeout: float = 30.0,
+                  access: Access = OPEN) -> None:
     """Poll until every target of each job in ``jobs`` has ``up == 1`` (bounded)."""
     deadline = time.monotonic() + timeout
     pending = list(jobs)
@@ -230,7 +290,7 @@ def wait_until_up(url: str, jobs: Sequence[str], *, timeout: float = 30.0) -> No
         still: list[str] = []
         for job in pending:
             try:
-                series = _query(url, f'up{{job="{job}"}}', timeout=2.0)
+                series = _query(url, f'up{{job="{job}"}}', timeout=2.0, access=access)
             except (OSError, ValueError):
                 still.append(job)
                 continue
@@ -245,7 +305,7 @@ def wait_until_up(url: str, jobs: Sequence[str], *, timeout: float = 30.0) -> No
         time.sleep(0.2)
     raise errors.PlatformError(
         f"Prometheus at {url} does not see job(s) {', '.join(pending)} up after {timeout:g} s. "
-        f"Targets: {_target_errors(url, 2.0)}. Check that the exporters listen where the "
+        f"Targets: {_target_errors(url, 2.0, access)}. Check that the exporters listen where the "
         "config says."
     )
 

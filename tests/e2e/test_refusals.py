@@ -67,22 +67,25 @@ def test_running_without_a_sandbox_says_how_to_start_one(tmp_path: Path) -> None
     assert "Traceback" not in done.stderr
 
 
-def test_a_second_run_on_a_locked_target_is_refused_with_exit_3(tmp_path: Path) -> None:
-    import fcntl
+@pytest.mark.prometheus
+def test_a_second_run_on_the_same_replicas_is_refused_however_its_selector_is_spelled(
+        sandbox: Path, tmp_path: Path) -> None:
+    from runner.adapters import locks
 
-    from runner.cli import compose, runs
-    from runner.model import loader
-
-    exp_path = write_experiment(tmp_path / "e.yaml", fault="latency: {delay: 20ms}")
-    sandbox_dir = tmp_path / "sandbox"
-    lock = runs.lock_path(loader.load(exp_path), compose.Options(sandbox_dir=sandbox_dir))
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a+") as held:
-        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        done = gameday("run", exp_path, "--sandbox", sandbox_dir, "--journal-dir", tmp_path / "j")
+    holder = locks.LocalLease()
+    # another run holds one replica of this sandbox (as a pod kill of demo-2 would)
+    holder.acquire("other-run", [f"local:{sandbox.resolve()}/replica/demo-2"], "/j/other.jsonl")
+    try:
+        exp_path = write_experiment(tmp_path / "e.yaml", fault="latency: {delay: 20ms}",
+                                    selector="app = demo")
+        done = gameday("run", exp_path, "--sandbox", sandbox, "--journal-dir", tmp_path / "j")
+    finally:
+        holder.release(None)
     assert done.returncode == ExitCode.REFUSED, done.stdout + done.stderr
-    assert "holds the lock" in done.stderr
-    assert not (tmp_path / "j").exists()
+    assert "other-run" in done.stderr and "/j/other.jsonl" in done.stderr
+    assert active_latency(sandbox) == []
+    journal = next((tmp_path / "j").glob("*/journal.jsonl")).read_text()
+    assert "fault-intent" not in journal
 
 
 @pytest.mark.prometheus

@@ -53,13 +53,20 @@ class Harness:
     cancel: clock_mod.Cancel
     journal_path: Path
     sink: testing.MemorySink
+    sentinels: tuple[ports.Sentinel, ...] = ()
+    lease: ports.TargetLease | None = None
 
-    def run(self) -> run_mod.Outcome:
+    def run(self, *, dry: bool = False) -> run_mod.Outcome:
         with writer.JournalWriter(self.journal_path, now=self.clock.time,
                                   listeners=[self.sink.emit]) as jw:
             run_ports = run_mod.RunPorts(self.metrics, self.platform, self.activities,
-                                         self.clock, jw, self.cancel)
-            return run_mod.Run(self.exp, run_ports, run_id="test-run", seed=3).execute()
+                                         self.clock, jw, self.cancel,
+                                         sentinels=self.sentinels, lease=self.lease)
+            return run_mod.Run(self.exp, run_ports, run_id="test-run", seed=3,
+                               dry=dry).execute()
+
+    def events(self, type_: str) -> list[dict[str, object]]:
+        return [dict(e) for e in self.sink.events if e["type"] == type_]
 
     def types(self) -> list[str]:
         return [str(e["type"]) for e in self.sink.events]

@@ -194,7 +194,7 @@ def test_the_journal_of_a_run_is_a_complete_intact_chain(harness: Callable[..., 
     journal = reader.read(h.journal_path)
     assert reader.verify(journal) == []
     types = [e["type"] for e in journal.events]
-    assert types[0] == "run-started" and types[-1] == "verdict"
+    assert types[0] == "run-started" and types[-2:] == ["verdict", "journal-sealed"]
     for phase in ("preflight", "baseline", "inject", "watch", "revert"):
         assert any(e["type"] == "phase" and e["phase"] == phase for e in journal.events), phase
     ticks = journal.of_type("tick")

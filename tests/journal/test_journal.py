@@ -23,16 +23,19 @@ def test_events_carry_sequence_numbers_and_the_hash_of_the_previous_line(tmp_pat
         for i in range(5):
             jw.append("tick", tick=i)
     journal = reader.read(path)
-    assert [e["seq"] for e in journal.events] == [0, 1, 2, 3, 4]
+    assert [e["seq"] for e in journal.events] == [0, 1, 2, 3, 4, 5]
     assert journal.events[0]["prev"] == "0" * 64
+    assert [e["prev"] for e in journal.events[1:]] == [e["hash"] for e in journal.events[:-1]]
+    assert journal.events[-1]["type"] == "journal-sealed"
     assert reader.verify(journal) == []
 
 
 def test_a_torn_last_line_is_ignored_and_nothing_before_it(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    with _writer(path) as jw:
-        jw.append("run-started", run_id="r")
-        jw.append("tick", tick=1)
+    jw = _writer(path)
+    jw.append("run-started", run_id="r")
+    jw.append("tick", tick=1)
+    jw.close()
     with open(path, "ab") as fh:
         fh.write(b'{"seq":2,"type":"fault-int')
     journal = reader.read(path)
@@ -65,8 +68,9 @@ def test_an_edited_event_breaks_the_chain(tmp_path: Path) -> None:
 
 def test_reopening_cuts_a_torn_tail_and_continues_the_chain(tmp_path: Path) -> None:
     path = tmp_path / "j.jsonl"
-    with _writer(path) as jw:
-        jw.append("run-started", run_id="r")
+    jw = _writer(path)
+    jw.append("run-started", run_id="r")
+    jw.close()
     with open(path, "ab") as fh:
         fh.write(b'{"seq":1,"ty')
     with _writer(path) as jw:
@@ -74,7 +78,7 @@ def test_reopening_cuts_a_torn_tail_and_continues_the_chain(tmp_path: Path) -> N
     journal = reader.read(path)
     assert not journal.torn_tail
     assert [e["type"] for e in journal.events] == [
-        "run-started", "journal-repaired", "revert-session"]
+        "run-started", "journal-repaired", "revert-session", "journal-sealed"]
     assert journal.events[1]["dropped_bytes"] == len(b'{"seq":1,"ty')
     assert reader.verify(journal) == []
 

@@ -40,6 +40,7 @@ REPLICASETS = kmock.resource("apps", "v1", "replicasets")
 STATEFULSETS = kmock.resource("apps", "v1", "statefulsets")
 NETWORKCHAOS = kmock.resource("chaos-mesh.org", "v1alpha1", "networkchaos")
 SSAR = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
+CONFIGMAPS = kmock.resource("", "v1", "configmaps")
 
 _uids = itertools.count(1)
 
@@ -164,6 +165,8 @@ class EmulatedCluster:
                 kind="Deployment", namespaced=True)
             emu.resources["apps/v1/statefulsets"] = kmock.ResourceInfo(
                 kind="StatefulSet", namespaced=True)
+            emu.resources["v1/configmaps"] = kmock.ResourceInfo(  # the gameday-stop switch
+                kind="ConfigMap", namespaced=True)
             if self.crd_installed:
                 emu.resources["chaos-mesh.org/v1alpha1/networkchaos"] = kmock.ResourceInfo(
                     kind="NetworkChaos", namespaced=True, singular="networkchaos",

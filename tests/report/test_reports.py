@@ -36,8 +36,11 @@ def test_an_aborted_run_reports_the_abort_and_its_revert_latency_in_every_format
     assert "Abort decision to all faults reverted" in out["report.md"]
     assert "Verdict: broken (exit 1)" in out["report.html"]
     assert 'src="data:image/png;base64,' in out["report.html"]
-    suite = ET.fromstring(out["junit.xml"].split("?>", 1)[1])
-    assert suite.get("failures") == "1" and suite.get("tests") == "3"
+    root = ET.fromstring(out["junit.xml"].split("?>", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("failures") == "1" and suite.get("errors") == "0"
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["probe: errors"]
 
 
 def test_html_escapes_whatever_the_journal_holds(harness: Callable[..., Harness],
@@ -58,16 +61,22 @@ def test_a_run_that_died_reports_pending_reverts_and_how_to_finish_them(
     paths = report.write_all(h.journal_path, tmp_path / "out")
     md = (tmp_path / "out" / "report.md").read_text()
     assert "Verdict: incomplete" in md and "gameday revert" in md
-    assert "**PENDING**" in md
+    assert "**PENDING: run `gameday revert` on this journal**" in md
     assert reader.verify(reader.read(h.journal_path)) == []
-    assert len(paths) == 4
+    assert [p.name for p in paths] == ["report.md", "report.html", "junit.xml",
+                                       "chaostoolkit-journal.json", "ticks.csv"]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None,
                     reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_the_html_report_renders_in_a_real_browser(harness: Callable[..., Harness],
-                                                   tmp_path: Path) -> None:
-    _reports(harness(script=_broken), tmp_path)
+def test_the_html_report_renders_in_a_real_browser_with_the_break_on_top(
+        harness: Callable[..., Harness], tmp_path: Path) -> None:
+    h = harness(script=_broken)
+    h.run()
+    lines = h.journal_path.read_text().splitlines()
+    lines[7] = lines[7].replace('"tick":', '"edited":1,"tick":', 1)  # break the chain
+    h.journal_path.write_text("\n".join(lines) + "\n")
+    report.write_all(h.journal_path, tmp_path / "out")
     page = tmp_path / "out" / "report.html"
     done = subprocess.run(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -75,7 +84,13 @@ def test_the_html_report_renders_in_a_real_browser(harness: Callable[..., Harnes
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert 'id="verdict"' in done.stdout and "Verdict: broken" in done.stdout
+    dom = done.stdout
+    assert 'id="verdict"' in dom and "Verdict: broken" in dom
+    assert dom.index('id="integrity"') < dom.index("<h1>")  # the break comes first
+    assert "JOURNAL INTEGRITY BROKEN" in dom and "event 8 (seq 7, tick)" in dom
+    for section in ('id="facts"', 'id="timeline"', 'id="faults"', 'id="probes"', 'id="ticks"'):
+        assert section in dom, section
+    assert 'src="data:image/png;base64,' in dom and "ABORT (steady-state)" in dom
 
 
 def test_the_chaos_toolkit_journal_lists_faults_as_run_and_reverts_as_rollbacks(

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from gameday_k8s import chaosmesh
 from gameday_k8s import client as kclient
@@ -172,6 +174,27 @@ class KubernetesPlatform:
             return None
         ready, _desired = wl.replicas(body)
         return float(ready)
+
+    def lock_keys(self, planned: Sequence[ports.PlannedFault]) -> list[str]:
+        """``k8s:<server>/ns/<ns>/pod/<name>`` per pod touched; ``.../*`` otherwise."""
+        info = self.cluster().info
+        server = info.server or info.context or "in-cluster"
+        keys: set[str] = set()
+        for fault in planned:
+            args = fault.action.get("provider", {}).get("arguments", {})
+            ns = args.get("ns") or self._experiment.target.namespace or "default"
+            base = f"k8s:{server}/ns/{ns}"
+            if fault.kind in ("pod-kill", "latency") and fault.targets:
+                keys.update(f"{base}/pod/{t}" for t in fault.targets)
+            else:
+                keys.add(f"{base}/*")
+        return sorted(keys)
+
+    def check_effect(self, fault: ports.PlannedFault, result: Any) -> ports.EffectCheck:
+        return ports.EffectCheck(None, "not checked on Kubernetes yet")
+
+    def verify_revert(self, fault: ports.PlannedFault, within: float) -> ports.RevertCheck:
+        return ports.RevertCheck(None, "not checked on Kubernetes yet")
 
     # -- drafting --------------------------------------------------------------------------
     def _draft(self, experiment: model.Experiment, run_id: str, seed: int) -> _Draft:

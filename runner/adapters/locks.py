@@ -1,0 +1,242 @@
+"""Local target locks and run leases: what a run touches is claimed on this machine.
+
+``LocalLease`` implements ``ports.TargetLease`` with files under the registry root
+(``$GAMEDAY_HOME``, default ``~/.gameday``; ``$GAMEDAY_LOCKS`` still names the lock
+directory). Decisions:
+
+- Locks are on the *resolved* targets the platform names (``local:/sandbox/replica/demo-1``,
+  ``k8s:https://api/ns/pod/web-1``), never on the selector string, so spelling a selector
+  differently (or leaving it out) cannot put two runs on the same replicas.
+- Each key is a non-blocking ``flock`` on its own file; each endpoint (the part before the
+  last ``/<kind>/<name>``) has a file too, taken shared by runs naming their targets and
+  exclusive by a run that holds ``<endpoint>/*`` (a fault that cannot name its targets),
+  so "anything here" conflicts with everything at that endpoint. A lock dies with its
+  process: a SIGKILLed run frees its locks, and its pending reverts are found through
+  its run record (below), not through a stale lock.
+- Every run has a record ``runs/<run id>.json`` (written atomically): PID, host, journal,
+  keys, the journal head (sequence number and hash of the last line, so the head is
+  also kept outside the journal), phase, and a lease that each ``renew`` extends by
+  ``lease_seconds``. A finished run's record says so. The dead man's switch reads these.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TypedDict
+
+from runner import errors
+
+ENV_HOME = "GAMEDAY_HOME"
+ENV_LOCKS = "GAMEDAY_LOCKS"
+
+
+class RunRecord(TypedDict):
+    """``runs/<run id>.json``: a live or finished run, as the guard and revert read it."""
+
+    run_id: str
+    pid: int
+    host: str
+    journal: str
+    keys: list[str]
+    phase: str
+    state: str  # "live" or "finished"
+    head_seq: int | None
+    head_hash: str | None
+    renewed_at: float
+    lease_expires_at: float
+
+
+def home() -> Path:
+    configured = os.environ.get(ENV_HOME)
+    return Path(configured) if configured else Path.home() / ".gameday"
+
+
+def locks_dir() -> Path:
+    configured = os.environ.get(ENV_LOCKS)
+    return Path(configured) if configured else home() / "locks"
+
+
+def runs_dir() -> Path:
+    return locks_dir() / "runs"
+
+
+def endpoint_of(key: str) -> str:
+    """``local:/x/replica/demo-1`` -> ``local:/x``; ``local:/x/*`` -> ``local:/x``."""
+    if key.endswith("/*"):
+        return key[:-2]
+    head, _, _name = key.rpartition("/")
+    parent, _, _kind = head.rpartition("/")
+    return parent or head
+
+
+def _file_for(key: str) -> Path:
+    return locks_dir() / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".lock")
+
+
+def read_records() -> list[RunRecord]:
+    """Every run record on this machine (unreadable ones are skipped)."""
+    found: list[RunRecord] = []
+    folder = runs_dir()
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(data, dict) and "run_id" in data:
+                found.append(data)  # type: ignore[arg-type]
+    return found
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_record(record: RunRecord) -> None:
+    """Atomically (temp file, fsync, rename) write a run record."""
+    folder = runs_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{record['run_id']}.json"
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(record, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class LocalLease:
+    """``ports.TargetLease`` on this machine: flocks per resolved target, a run record."""
+
+    def __init__(self, *, lease_seconds: float = 30.0,
+                 now: Callable[[], float] = time.time) -> None:
+        self.lease_seconds = lease_seconds
+        self._now = now
+        self._handles: list[Any] = []
+        self._record: RunRecord | None = None
+
+    @property
+    def record(self) -> RunRecord | None:
+        return self._record
+
+    def acquire(self, run_id: str, keys: Sequence[str], journal: str) -> None:
+        wanted = sorted(set(keys))
+        try:
+            locks_dir().mkdir(parents=True, exist_ok=True)
+            for endpoint in sorted({endpoint_of(k) for k in wanted}):
+                whole = f"{endpoint}/*" in wanted
+                self._take(endpoint, exclusive=whole, keys=wanted)
+            for key in wanted:
+                if not key.endswith("/*"):
+                    self._take(key, exclusive=True, keys=wanted)
+        except OSError as exc:
+            self._drop()
+            raise errors.PreflightRefused(
+                f"Cannot create the target locks in {locks_dir()}: {exc.strerror}. Set "
+                f"{ENV_HOME} (or {ENV_LOCKS}) to a writable directory; nothing was injected."
+            ) from exc
+        now = self._now()
+        self._record = RunRecord(
+            run_id=run_id, pid=os.getpid(), host=socket.gethostname(), journal=journal,
+            keys=wanted, phase="preflight", state="live", head_seq=None, head_hash=None,
+            renewed_at=now, lease_expires_at=now + self.lease_seconds)
+        self._save()
+
+    def _take(self, key: str, *, exclusive: bool, keys: Sequence[str]) -> None:
+        path = _file_for(key)
+        fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - kept open while locked
+        try:
+            fcntl.flock(fh.fileno(), (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+                        | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            fh.close()
+            self._drop()
+            raise errors.PreflightRefused(
+                f"Another gameday run is using what this run would touch ({key}): "
+                f"{holders(keys)}. Wait for it to finish (or finish its reverts with "
+                "`gameday revert <its journal>`); nothing was injected."
+            ) from exc
+        fh.seek(0)
+        fh.truncate()
+        fh.write(key + "\n")
+        fh.flush()
+        self._handles.append(fh)
+
+    def renew(self, phase: str, head: tuple[int, str] | None) -> None:
+        if self._record is None:
+            return
+        now = self._now()
+        record = self._record
+        record["phase"] = phase
+        record["renewed_at"] = now
+        record["lease_expires_at"] = now + self.lease_seconds
+        if head is not None:
+            record["head_seq"], record["head_hash"] = head
+        with contextlib.suppress(OSError):  # the lease is advisory; reverts never wait on it
+            self._save()
+
+    def release(self, head: tuple[int, str] | None) -> None:
+        record = self._record
+        if record is not None:
+            record["state"] = record["phase"] = "finished"
+            record["renewed_at"] = self._now()
+            if head is not None:
+                record["head_seq"], record["head_hash"] = head
+            with contextlib.suppress(OSError):
+                self._save()
+        self._drop()
+
+    def _save(self) -> None:
+        assert self._record is not None
+        write_record(self._record)
+
+    def _drop(self) -> None:
+        for fh in self._handles:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+                fh.close()
+        self._handles.clear()
+
+
+def holders(keys: Sequence[str]) -> str:
+    """Who holds any of ``keys``, from the live run records: a sentence."""
+    found = []
+    for record in read_records():
+        if record.get("state") != "live" or not pid_alive(int(record.get("pid", 0))):
+            continue
+        if overlap(keys, record.get("keys") or []):
+            found.append(f"run {record['run_id']} (pid {record['pid']}, journal "
+                         f"{record['journal']})")
+    return "; ".join(found) if found else "a run on this machine (no record names it)"
+
+
+def overlap(ours: Sequence[str], theirs: Sequence[str]) -> bool:
+    """Whether two key sets conflict: a shared key, or a wildcard on a shared endpoint."""
+    if set(ours) & set(theirs):
+        return True
+    wild = {endpoint_of(k) for k in [*ours, *theirs] if k.endswith("/*")}
+    return bool(wild & {endpoint_of(k) for k in ours} & {endpoint_of(k) for k in theirs})
+
+
+@contextlib.contextmanager
+def held(run_id: str, keys: Sequence[str], journal: str) -> Iterator[LocalLease]:
+    """Hold the locks on ``keys`` for a block (``gameday revert`` uses it)."""
+    lease = LocalLease()
+    lease.acquire(run_id, keys, journal)
+    try:
+        yield lease
+    finally:
+        lease.release(None)
