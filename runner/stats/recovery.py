@@ -7,23 +7,33 @@ U_t: P(∃ t: true ratio > U_t) ≤ α, and the probe is *back* once U_t ≤ p0.
 adds the guardrails (in bounds on that tick).
 
 Construction. For each m on the grid GRID·p0 an e-process against H0_m, "the error
-ratio is at least m" (each tick's conditional mean count ≥ m·n_t):
+ratio is at least m" (each tick's conditional mean count ≥ m·n_t), from the factors
 
-    log W_t(m) = Σ_s [ −θ_s·e_s + (m·n_s/(φ_s − 1))·log(1 + (φ_s − 1)(1 − e^{−θ_s})) ],
+    log G_s(m) = −θ_s·e_s + (m·n_s/(φ_s − 1))·log(1 + (φ_s − 1)(1 − e^{−θ_s})),
 
 the negative-binomial lower tail: exp(−θe)/E_NB[exp(−θe)] with mean m·n_s and variance
 φ_s·m·n_s. That expectation decreases as the mean grows, so the factor has conditional
 mean ≤ 1 under every ratio ≥ m (a composite null). θ_s is a predictable plug-in: the
 optimum e^{−θ} = qφ/(1 + q(φ − 1)) for q = R̂/m, R̂ a forgetting estimate of the ratio
-before the tick (prior: half of m). U_t is the smallest grid m such that every grid
+before the tick whose prior is the baseline's own ratio (recovery means back to normal).
+The plug-in alone remembers the in-flight tail of the fault for several ticks (and bets
+nothing meanwhile), so each m averages two e-processes (an average of e-processes is
+one): ¾ on a fixed tilt aimed at "back to the baseline's ratio" (q = max(baseline/m,
+0.1)), ¼ on the plug-in, which wins when the service comes back above its baseline. The question is whether the service is back *from
+some tick on* (the first ticks after a revert still carry the fault's in-flight
+requests, and a product over every tick would never forgive them), so W_t(m) is a
+mixture over start times, Σ_s π_s Π_{u=s..t} G_u with π_s = 2^−s (Σ π_s ≤ 1: still an
+e-process; a transient of k ticks costs k·log 2 + log 2), updated as
+A_t = (A_{t−1} + π_t)·G_t. U_t is the smallest grid m such that every grid
 m' ≥ m has been rejected (W ≥ 1/α at some tick): if the true ratio is μ ≥ m_k, then
 U_t ≤ μ needs H0_{m_k} rejected, which has probability ≤ α. A service still at 2·p0 is
 therefore "back" in at most α of runs, whatever the traffic.
 
 The assumption (stated in the journal): a tick's count is at most as dispersed, in its
 lower tail, as a negative binomial with φ_t = 1 + (φ_b − 1)·max(1, n_t/n̄_b), the bound
-fast mode uses (its value from the baseline, with the margin, even for default-mode
-probes). A probe whose plan bets on blocks pools its ticks the same way here.
+fast mode uses (from the baseline, with the margin, even for default-mode probes; when
+the baseline holds fewer than 10 errors, dispersion cannot be measured and φ_b is
+STATS.md's margin 1.5 — an assumption, said so in the journal's calibration event). A probe whose plan bets on blocks pools its ticks the same way here.
 Several probes: the service is back when every one is (an intersection–union test:
 each one's "not back" is kept at α, no correction needed).
 """
@@ -42,9 +52,16 @@ GRID: tuple[float, ...] = tuple(2.0 ** (k / 3.0) for k in range(-12, 13))
 #: The plug-in ratio q = R̂/m is kept in [Q_MIN, Q_MAX] (θ finite, and θ > 0).
 Q_MIN = 0.02
 Q_MAX = 0.98
-PRIOR_Q = 0.5
-#: Memory of the ratio estimate, in null errors' worth of requests (as the default bet).
-MEMORY_ERRORS = 6.0
+#: The fixed tilt aims at the baseline's ratio, but never below this share of m.
+Q_FIXED_MIN = 0.1
+#: Its weight in the average with the plug-in (recovery means back to the baseline).
+FIXED_WEIGHT = 0.75
+PRIOR_Q = 0.5  # the tilt's prior when the plan has no baseline ratio
+#: Memory of the ratio estimate, in null errors' worth of requests (it only sizes θ; short,
+#: so that the in-flight tail of the fault does not freeze the tilt for long).
+MEMORY_ERRORS = 2.0
+#: Weight of a start at tick s: START_DECAY^s·(1 − START_DECAY)/START_DECAY, i.e. 2^−s.
+START_DECAY = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +73,7 @@ class ProbeRecovery:
     phi: float
     n_bound: float | None
     block: int
+    prior: float = PRIOR_Q  # the tilt's prior ratio, as a multiple of p0 (the baseline's)
 
     def phi_at(self, n: float) -> float:
         scale = n / self.n_bound if self.n_bound else 1.0
@@ -74,16 +92,22 @@ def plan(monitor: MonitorPlan) -> RecoveryPlan:
 
     out = []
     for p in monitor.probes:
-        phi = p.phi if p.phi is not None else float(
-            dispersion.phi_bound(p.phi_hat if p.phi_hat is not None else 1.0,
-                                 max(p.baseline_ticks, 2)))
-        out.append(ProbeRecovery(p.name, p.p0, phi, p.n_mean, max(1, p.block_ticks)))
+        errors = (p.baseline_ratio or 0.0) * (p.n_mean or 0.0) * p.baseline_ticks
+        if p.phi is not None:  # fast mode's bound
+            phi = p.phi
+        elif p.phi_hat is not None and errors >= dispersion.MIN_ERRORS:
+            phi = float(dispersion.phi_bound(p.phi_hat, max(p.baseline_ticks, 2)))
+        else:  # too few errors to measure dispersion: STATS.md's stated margin
+            phi = dispersion.PHI_MARGIN * max(1.0, p.phi_hat or 1.0)
+        prior = min(Q_MAX, max(Q_MIN, (p.baseline_ratio or 0.0) / p.p0))
+        out.append(ProbeRecovery(p.name, p.p0, phi, p.n_mean, max(1, p.block_ticks), prior))
     return RecoveryPlan(alpha=monitor.alpha, probes=tuple(out))
 
 
 @dataclasses.dataclass(frozen=True)
 class ProbeRecoveryState:
-    log_w: tuple[float, ...]  # per grid point
+    log_w: tuple[float, ...]  # per grid point: start-time mixture, plug-in tilt
+    log_f: tuple[float, ...]  # per grid point: start-time mixture, fixed tilt
     rejected: tuple[bool, ...]
     e_acc: float
     n_acc: float
@@ -104,9 +128,10 @@ def start(rplan: RecoveryPlan) -> RecoveryState:
     fresh = []
     for p in rplan.probes:
         n0 = MEMORY_ERRORS / p.p0
-        fresh.append(ProbeRecoveryState(log_w=tuple(0.0 for _ in GRID),
+        fresh.append(ProbeRecoveryState(log_w=tuple(-math.inf for _ in GRID),
+                                        log_f=tuple(-math.inf for _ in GRID),
                                         rejected=tuple(False for _ in GRID),
-                                        e_acc=PRIOR_Q * p.p0 * n0 * 0.3, n_acc=0.3 * n0))
+                                        e_acc=p.prior * p.p0 * n0, n_acc=n0))
     return RecoveryState(tick=0, probes=tuple(fresh))
 
 
@@ -118,19 +143,37 @@ def log_factor(n: float, e: float, m: float, phi: float, q: float) -> float:
     return math.log(g) * e + (m * n / (phi - 1.0)) * math.log1p((phi - 1.0) * (1.0 - g))
 
 
+def _log_start(k: int) -> float:
+    """log π_k for a start at the k-th tick with data (k ≥ 1): π_k = 2^−k."""
+    return k * math.log(START_DECAY) + math.log((1.0 - START_DECAY) / START_DECAY)
+
+
+def _restart(prev: float, log_pi: float) -> float:
+    """log(A + π): the running mixture over start times, with a new start of weight π."""
+    top = prev if prev > log_pi else log_pi
+    return top + math.log(math.exp(prev - top) + math.exp(log_pi - top))
+
+
 def _advance(p: ProbeRecovery, s: ProbeRecoveryState, n: float, e: float,
              threshold: float) -> ProbeRecoveryState:
     phi = p.phi_at(n)
     rate = s.e_acc / s.n_acc
-    logs, rejected = [], []
+    log_pi = _log_start(s.ticks + 1)
+    logs, fixed, rejected = [], [], []
     for k, mult in enumerate(GRID):
         m = min(1.0, mult * p.p0)
         q = min(Q_MAX, max(Q_MIN, rate / m))
-        lw = s.log_w[k] + log_factor(n, e, m, phi, q)
+        q_fix = min(Q_MAX, max(Q_FIXED_MIN, p.prior * p.p0 / m))
+        lw = _restart(s.log_w[k], log_pi) + log_factor(n, e, m, phi, q)
+        lf = _restart(s.log_f[k], log_pi) + log_factor(n, e, m, phi, q_fix)
         logs.append(lw)
-        rejected.append(s.rejected[k] or lw >= threshold)
+        fixed.append(lf)
+        top = lw if lw > lf else lf
+        both = top + math.log((1.0 - FIXED_WEIGHT) * math.exp(lw - top)
+                              + FIXED_WEIGHT * math.exp(lf - top))
+        rejected.append(s.rejected[k] or both >= threshold)
     keep = math.exp(-n * p.p0 / (phi * MEMORY_ERRORS))
-    return ProbeRecoveryState(log_w=tuple(logs), rejected=tuple(rejected),
+    return ProbeRecoveryState(log_w=tuple(logs), log_f=tuple(fixed), rejected=tuple(rejected),
                               e_acc=keep * s.e_acc + e, n_acc=keep * s.n_acc + n,
                               ticks=s.ticks + 1)
 

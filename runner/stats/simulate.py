@@ -149,15 +149,25 @@ def recovery_back(n: FloatArray, e: FloatArray, *, base: int, p0: float, alpha: 
     nb, eb, nw, ew = n[:, :base], e[:, :base], n[:, base:], e[:, base:]
     runs = n.shape[0]
     ticks = (nb > 0).sum(axis=-1)
-    phi_hat = np.nan_to_num(dispersion.pearson_dispersion(nb, eb), nan=1.0)
-    phi_b = dispersion.phi_bound(phi_hat, np.maximum(ticks, 2))[:, np.newaxis]
+    raw = dispersion.pearson_dispersion(nb, eb)
+    phi_hat = np.nan_to_num(raw, nan=1.0)
+    errors = np.where(nb > 0, eb, 0.0).sum(axis=-1)
+    measured = np.isfinite(raw) & (errors >= dispersion.MIN_ERRORS)
+    phi_b = np.where(measured, dispersion.phi_bound(phi_hat, np.maximum(ticks, 2)),
+                     dispersion.PHI_MARGIN * np.maximum(1.0, phi_hat))[:, np.newaxis]
     nbar = dispersion.mean_traffic(nb)[:, np.newaxis]
     grid = np.minimum(1.0, np.asarray(recovery.GRID) * p0)[np.newaxis, :]
     n0 = recovery.MEMORY_ERRORS / p0
-    e_acc = np.full((runs, 1), recovery.PRIOR_Q * p0 * n0 * 0.3)
-    n_acc = np.full((runs, 1), 0.3 * n0)
-    log_w = np.zeros((runs, grid.shape[1]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.nan_to_num(errors / np.where(nb > 0, nb, 0.0).sum(axis=-1), nan=0.0)
+    prior = np.clip(ratio / p0, recovery.Q_MIN, recovery.Q_MAX)[:, np.newaxis]
+    e_acc = prior * p0 * n0
+    n_acc = np.full((runs, 1), n0)
+    log_w = np.full((runs, grid.shape[1]), -np.inf)
+    log_f = np.full((runs, grid.shape[1]), -np.inf)
     rejected = np.zeros_like(log_w, dtype=np.bool_)
+    seen = np.zeros((runs, 1))
+    log_ratio = math.log((1.0 - recovery.START_DECAY) / recovery.START_DECAY)
     out = np.zeros(runs, dtype=np.int64)
     thr = math.log(1.0 / alpha)
     for t in range(nw.shape[1]):
@@ -167,11 +177,19 @@ def recovery_back(n: FloatArray, e: FloatArray, *, base: int, p0: float, alpha: 
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(nbar > 0, nt / nbar, 1.0)
         phi = 1.0 + (phi_b - 1.0) * np.maximum(scale, 1.0)
-        q = np.clip((e_acc / n_acc) / grid, recovery.Q_MIN, recovery.Q_MAX)
-        gq = q * phi / (1.0 + q * (phi - 1.0))
-        inc = np.log(gq) * et + (grid * nt / (phi - 1.0)) * np.log1p((phi - 1.0) * (1.0 - gq))
-        log_w = log_w + np.where(has, inc, 0.0)
-        rejected = rejected | (log_w >= thr)
+        log_pi = (seen + 1.0) * math.log(recovery.START_DECAY) + log_ratio
+        both = []
+        for q in (np.clip((e_acc / n_acc) / grid, recovery.Q_MIN, recovery.Q_MAX),
+                  np.clip(prior * p0 / grid, recovery.Q_FIXED_MIN, recovery.Q_MAX)):
+            gq = q * phi / (1.0 + q * (phi - 1.0))
+            both.append(np.log(gq) * et
+                        + (grid * nt / (phi - 1.0)) * np.log1p((phi - 1.0) * (1.0 - gq)))
+        log_w = np.where(has, np.logaddexp(log_w, log_pi) + both[0], log_w)
+        log_f = np.where(has, np.logaddexp(log_f, log_pi) + both[1], log_f)
+        seen = seen + has
+        mixed = np.logaddexp(math.log(1.0 - recovery.FIXED_WEIGHT) + log_w,
+                             math.log(recovery.FIXED_WEIGHT) + log_f)
+        rejected = rejected | (mixed >= thr)
         keep = np.where(has, np.exp(-nt * p0 / (phi * recovery.MEMORY_ERRORS)), 1.0)
         e_acc = keep * e_acc + np.where(has, et, 0.0)
         n_acc = keep * n_acc + np.where(has, nt, 0.0)
