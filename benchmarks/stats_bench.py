@@ -451,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 000 / 300 runs")
     parser.add_argument("--seed", type=int, default=20260601)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--only", choices=("recovery", "cost", "late"),
+                        help="run one section only (its own results file)")
     args = parser.parse_args(argv)
     runs, h1_runs = (1_000, 300) if args.quick else (args.runs, args.h1_runs)
 
@@ -458,6 +460,17 @@ def main(argv: list[str] | None = None) -> int:
         print(s, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    if args.only:
+        sections: dict[str, Callable[[], tuple[list[str], list[str]]]] = {
+            "recovery": lambda: recovery_section(h1_runs, args.seed), "cost": cost_section,
+            "late": lambda: late_section(h1_runs, args.seed)}
+        targets, lines = sections[args.only]()
+        text = "\n".join([f"# {args.only} ({time.perf_counter() - started:.0f} s)", "",
+                          *(f"- {t}" for t in targets), "", *lines, ""])
+        print(text)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / f"stats-{args.only}.md").write_text(text, encoding="utf-8")
+        return 0
     t_h0, l_h0, taus = h0_section(runs, args.seed, log)
     t_dep, l_dep = dependence_section(h1_runs, args.seed)
     log("  dependence: done")

@@ -13,27 +13,31 @@ ratio is at least m" (each tick's conditional mean count ≥ m·n_t), from the f
 
 the negative-binomial lower tail: exp(−θe)/E_NB[exp(−θe)] with mean m·n_s and variance
 φ_s·m·n_s. That expectation decreases as the mean grows, so the factor has conditional
-mean ≤ 1 under every ratio ≥ m (a composite null). θ_s is a predictable plug-in: the
-optimum e^{−θ} = qφ/(1 + q(φ − 1)) for q = R̂/m, R̂ a forgetting estimate of the ratio
-before the tick whose prior is the baseline's own ratio (recovery means back to normal).
-The plug-in alone remembers the in-flight tail of the fault for several ticks (and bets
-nothing meanwhile), so each m averages two e-processes (an average of e-processes is
-one): ¾ on a fixed tilt aimed at "back to the baseline's ratio" (q = max(baseline/m,
-0.1)), ¼ on the plug-in, which wins when the service comes back above its baseline. The question is whether the service is back *from
-some tick on* (the first ticks after a revert still carry the fault's in-flight
-requests, and a product over every tick would never forgive them), so W_t(m) is a
-mixture over start times, Σ_s π_s Π_{u=s..t} G_u with π_s = 2^−s (Σ π_s ≤ 1: still an
-e-process; a transient of k ticks costs k·log 2 + log 2), updated as
-A_t = (A_{t−1} + π_t)·G_t. U_t is the smallest grid m such that every grid
-m' ≥ m has been rejected (W ≥ 1/α at some tick): if the true ratio is μ ≥ m_k, then
-U_t ≤ μ needs H0_{m_k} rejected, which has probability ≤ α. A service still at 2·p0 is
-therefore "back" in at most α of runs, whatever the traffic.
+mean ≤ 1 under every ratio ≥ m (a composite null). The tilt θ_s is predictable, from
+e^{−θ} = qφ/(1 + q(φ − 1)) (the optimum when the ratio is q·m), and each m averages two
+e-processes (an average of e-processes is one): ¾ on a fixed q aimed at "back to the
+baseline's ratio" (q = max(baseline/m, 0.1)), ¼ on a plug-in q = R̂/m from a short
+forgetting estimate R̂, which wins when the service comes back above its baseline. (The
+plug-in alone remembered the fault's in-flight tail for several ticks and bet nothing
+meanwhile.)
 
-The assumption (stated in the journal): a tick's count is at most as dispersed, in its
-lower tail, as a negative binomial with φ_t = 1 + (φ_b − 1)·max(1, n_t/n̄_b), the bound
-fast mode uses (from the baseline, with the margin, even for default-mode probes; when
-the baseline holds fewer than 10 errors, dispersion cannot be measured and φ_b is
-STATS.md's margin 1.5 — an assumption, said so in the journal's calibration event). A probe whose plan bets on blocks pools its ticks the same way here.
+The question is whether the service is back *from some tick on*: the first ticks after
+a revert still carry the fault's in-flight requests, and a product over every tick would
+never forgive them. So each e-process is a mixture over start times,
+Σ_s π_s Π_{u=s..t} G_u with π_s = 2^−s (Σ π_s ≤ 1: still an e-process; a transient of k
+ticks costs about (k + 1)·log 2), updated as A_t = (A_{t−1} + π_t)·G_t.
+
+U_t is the smallest grid m such that every grid m' ≥ m has been rejected (its average
+reached 1/α at some tick): if the true ratio is μ ≥ m_k, then U_t ≤ μ needs H0_{m_k}
+rejected, which has probability ≤ α. A service still at 2·p0 (or at p0) is therefore
+"back" in at most α of runs, whatever the traffic.
+
+The assumption (journaled with each recovery tick as ``phi``): a tick's count is at most
+as dispersed, in its lower tail, as a negative binomial with φ_t = 1 + (φ_b − 1)·max(1,
+n_t/n̄_b), the bound fast mode uses, from the baseline with its margin (even for
+default-mode probes). When the baseline holds fewer than 10 errors, dispersion cannot be
+measured and φ_b is STATS.md's margin 1.5: an assumption, not a measurement. A probe
+whose plan bets on blocks pools its ticks the same way here.
 Several probes: the service is back when every one is (an intersection–union test:
 each one's "not back" is kept at α, no correction needed).
 """
@@ -191,6 +195,7 @@ def upper_bound(p: ProbeRecovery, s: ProbeRecoveryState) -> float | None:
 class ProbeRecoveryDict(TypedDict):
     name: str
     p0: float
+    phi: float
     upper_bound: float | None
     back: bool
     ticks: int
@@ -213,6 +218,7 @@ class RecoveryStep:
     upper: tuple[float | None, ...]
     ticks: tuple[int, ...]
     alpha: float
+    phi: tuple[float, ...] = ()
 
     @property
     def back(self) -> bool:
@@ -230,10 +236,11 @@ class RecoveryStep:
     def to_dict(self) -> RecoveryStepDict:
         return RecoveryStepDict(
             tick=self.tick, back=self.back, alpha=self.alpha,
-            probes=[ProbeRecoveryDict(name=n, p0=p, upper_bound=u, back=u is not None and u <= p,
-                                      ticks=t)
-                    for n, p, u, t in zip(self.names, self.p0, self.upper, self.ticks,
-                                          strict=True)])
+            probes=[ProbeRecoveryDict(name=n, p0=p, phi=f, upper_bound=u,
+                                      back=u is not None and u <= p, ticks=t)
+                    for n, p, f, u, t in zip(self.names, self.p0, self.phi or
+                                             tuple(1.0 for _ in self.names), self.upper,
+                                             self.ticks, strict=True)])
 
 
 def step(rplan: RecoveryPlan, state: RecoveryState, obs: Mapping[str, Obs | None],
@@ -257,7 +264,8 @@ def step(rplan: RecoveryPlan, state: RecoveryState, obs: Mapping[str, Obs | None
         tick=result.tick, names=tuple(p.name for p in rplan.probes),
         p0=tuple(p.p0 for p in rplan.probes),
         upper=tuple(upper_bound(p, s) for p, s in zip(rplan.probes, new, strict=True)),
-        ticks=tuple(s.ticks for s in new), alpha=rplan.alpha)
+        ticks=tuple(s.ticks for s in new), alpha=rplan.alpha,
+        phi=tuple(p.phi for p in rplan.probes))
 
 
 def back_ticks(rplan: RecoveryPlan, series: Sequence[Mapping[str, Obs | None]]) -> int:
