@@ -285,8 +285,9 @@ def _calibrate_one(spec: ProbeSpec, weight: float, series: Sequence[Obs | None],
     if spec.mode == "fast":
         bound = (float(dispersion.phi_bound(s.phi_hat, s.ticks)) if s.phi_hat is not None
                  else None)
+        null_errors = (p0 * (s.n_mean or 0.0) / bound) if bound else None
         reason = dispersion.fallback_reason(s.ticks, s.total_e, s.phi_hat, s.acf1, s.halves_p,
-                                            s.largest_share, bound, diag.flagged)
+                                            s.largest_share, bound, diag.flagged, null_errors)
         if reason is None and bound is not None:
             mode, phi = "fast", bound
         else:

@@ -118,7 +118,7 @@ def run(n: FloatArray, e: FloatArray, *, base: int, p0: float | None, alpha: flo
     abort = _default(nw, ew, p0_run, alpha_test, block, phi, nbar, psi_prior)
     fast = np.zeros(runs, dtype=np.bool_)
     if method == "fast":
-        bound, ok = dispersion.accepts(nb, eb, flagged)
+        bound, ok = dispersion.accepts(nb, eb, flagged, p0_run)
         fast = ok & (block == 1)
         if fast.any():
             paths = negbin.log_e_paths(nw[fast], ew[fast], p0_run[fast], bound[fast], nbar[fast],

@@ -157,8 +157,8 @@ def test_a_probe_without_weight_is_watched_but_never_counts() -> None:
 
 def test_the_facade_replays_the_vectorised_paths_exactly() -> None:
     rng = np.random.default_rng(510)
-    n, e = generators.draw(rng, generators.Gen("beta", icc=0.001), runs=1, base=20, window=40,
-                           p_base=0.006, p_window=0.012, per_tick=1500.0)
+    n, e = generators.draw(rng, generators.Gen("beta", icc=0.0002), runs=1, base=20, window=40,
+                           p_base=0.006, p_window=0.012, per_tick=3000.0)
     base = [Obs(a, b) for a, b in zip(n[0, :20], e[0, :20], strict=True)]
     plan = calibrate([ProbeSpec("d", P0), ProbeSpec("f", P0, mode="fast")], 0.05,
                      {"d": base, "f": base}, window_ticks=40)

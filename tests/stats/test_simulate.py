@@ -38,7 +38,7 @@ def _facade(n: np.ndarray, e: np.ndarray, base: int, p0: float | None,
     (generators.Gen("bursty", icc=0.01), 150.0, "default"),
     (generators.Gen("storms"), 15_000.0, "default"),
     (generators.Gen(), 1500.0, "fast"),
-    (generators.Gen("traffic", icc=0.002, jump=3.0), 1500.0, "fast"),
+    (generators.Gen("traffic", icc=0.0005, jump=3.0), 3000.0, "fast"),
     (generators.Gen("beta", icc=0.01), 1500.0, "baseline"),
 ], ids=lambda x: getattr(x, "name", str(x)))
 def test_the_simulated_pipeline_and_the_facade_agree_run_by_run(
