@@ -17,7 +17,10 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.journal_bench", ["--events", "2000"], ["--events", "500"]),
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
+    ("benchmarks.overhead_bench", ["--ticks", "300", "--repeat", "3"],
+     ["--ticks", "60", "--repeat", "1"]),
     ("benchmarks.report_bench", [], ["--quick"]),
+    ("benchmarks.replay_bench", [], ["--quick"]),
     ("benchmarks.tick_bench", [], ["--quick"]),
 )
 

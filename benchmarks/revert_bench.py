@@ -47,7 +47,7 @@ def _experiment() -> model.Experiment:
 
 def _script(call: int, probe: model.Probe) -> ports.Sample:
     # baseline (priming read + 3 ticks) healthy, then every request fails
-    return ports.Counts(n=100, e=0 if call <= 4 else 100)
+    return ports.Counts(n=2000, e=0 if call <= 4 else 2000)
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.prometheus"]
+pytest_plugins = ["tests.fixtures.prometheus", "tests.fixtures.sandbox"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from runner import errors, ports
+from runner.adapters import locks
 from runner.model import experiment as model
 from runner.sandbox import client, effects, latency, selection, state
 
@@ -48,6 +49,12 @@ def activity(name: str, func: str, arguments: Mapping[str, Any]) -> dict[str, An
     return {"type": "action", "name": name,
             "provider": {"type": "python", "module": ACTIONS_MODULE, "func": func,
                          "arguments": dict(arguments)}}
+
+
+def _owner(injection_id: str, runs: Mapping[str, Any]) -> str | None:
+    """The live run an injection id ``<run id>-<fault index>`` belongs to, if any."""
+    run_id = injection_id.rpartition("-")[0]
+    return run_id if run_id in runs else None
 
 
 def _selects_demo(selector: str | None) -> bool:
@@ -110,19 +117,35 @@ class LocalPlatform:
         return problems
 
     def _leftovers(self, st: state.SandboxState) -> list[str]:
-        """Latency left by an earlier run (dead before its revert): refuse, or sweep it."""
+        """Latency left by an earlier run (dead before its revert): refuse, or sweep it.
+
+        Latency owned by a run that is still alive on this machine is never a leftover:
+        it is refused as "in use" and never swept (sweeping would end that run's fault).
+        """
         live = client.active_latency(st)
         if not live:
             return []
-        if self.sweep_leftovers:
-            for injection in live:
+        owners = {r["run_id"]: r for r in locks.read_records()
+                  if r.get("state") == "live" and locks.pid_alive(int(r.get("pid", 0)))}
+        in_use = [i for i in live if _owner(i["id"], owners) is not None]
+        dead = [i for i in live if i not in in_use]
+        problems = []
+        for injection in in_use:
+            record = owners[str(_owner(injection["id"], owners))]
+            problems.append(f"The sandbox is in use: run {record['run_id']} (pid "
+                            f"{record['pid']}, journal {record['journal']}) has latency "
+                            f"{injection['id']} live. Wait for it to finish.")
+        if dead and self.sweep_leftovers:
+            for injection in dead:
                 client.remove_latency(st, injection["id"])
-            self.swept = [i["id"] for i in live]
-            return []
-        ids = ", ".join(f"{i['id']} ({i['remaining']:.0f} s left)" for i in live)
-        return [f"Latency injected by an earlier run is still active in the sandbox: {ids}. "
+            self.swept = [i["id"] for i in dead]
+        elif dead:
+            ids = ", ".join(f"{i['id']} ({i['remaining']:.0f} s left)" for i in dead)
+            problems.append(
+                f"Latency injected by an earlier run is still active in the sandbox: {ids}. "
                 "Finish that run's reverts with `gameday revert <its journal>`, wait for the "
-                "TTL, or rerun with --sweep-leftovers to remove it first."]
+                "TTL, or rerun with --sweep-leftovers to remove it first.")
+        return problems
 
     @staticmethod
     def _check_kill(where: str, fault: model.PodKillFault, total: int,
@@ -210,7 +233,12 @@ class LocalPlatform:
         wanted, jitter = float(args["delay"]), float(args.get("jitter", 0.0))
         if not any(i["id"] == args["injection_id"] for i in client.active_latency(st)):
             return ports.EffectCheck(False, f"the proxy lists no injection {args['injection_id']}")
-        through, direct = effects.added_latency(st, wanted + jitter)
+        try:
+            through, direct = effects.added_latency(st, wanted + jitter)
+        except errors.PlatformError as exc:
+            return ports.EffectCheck(None, f"injection {args['injection_id']} is listed by the "
+                                     f"proxy, but the added delay could not be measured "
+                                     f"({exc.message})")
         added = through - direct
         measured: dict[str, Any] = {
             "requested_s": wanted, "jitter_s": jitter, "added_s": round(added, 4),

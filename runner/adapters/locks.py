@@ -13,10 +13,18 @@ directory). Decisions:
   so "anything here" conflicts with everything at that endpoint. A lock dies with its
   process: a SIGKILLed run frees its locks, and its pending reverts are found through
   its run record (below), not through a stale lock.
-- Every run has a record ``runs/<run id>.json`` (written atomically): PID, host, journal,
-  keys, the journal head (sequence number and hash of the last line, so the head is
-  also kept outside the journal), phase, and a lease that each ``renew`` extends by
+- Every run has a record ``runs/<run id>.json`` (written atomically): PID (and the
+  process's start time, so a reused PID is not taken for the run), host, journal, keys,
+  the journal head (sequence number and hash of the last line, so the head is also kept
+  outside the journal), phase, and a lease that each ``renew`` extends by
   ``lease_seconds``. A finished run's record says so. The dead man's switch reads these.
+- A run whose process died while its record says ``live`` may have left faults behind:
+  its flocks are gone, its record is not. ``acquire`` looks for such records overlapping
+  the keys it just locked and reads their journals: none pending, the record is closed
+  as ``abandoned``; reverts pending, the run is refused (exit 3) naming the journal and
+  the command that finishes it, unless a ``leftovers`` hook (``--sweep-leftovers``)
+  finishes them first, under the locks just taken. States: live, finished, reverted
+  (the guard or a sweep finished its reverts), revert-failed, abandoned.
 """
 
 from __future__ import annotations
@@ -30,9 +38,10 @@ import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from runner import errors
+from runner.journal import reader, recovery
 
 ENV_HOME = "GAMEDAY_HOME"
 ENV_LOCKS = "GAMEDAY_LOCKS"
@@ -52,6 +61,20 @@ class RunRecord(TypedDict):
     head_hash: str | None
     renewed_at: float
     lease_expires_at: float
+    lease_seconds: NotRequired[float]
+    pid_start: NotRequired[int | None]  # the process's start time (clock ticks since boot)
+    note: NotRequired[str]  # who closed a dead run's record, and how
+
+
+LIVE = "live"
+FINISHED = "finished"
+REVERTED = "reverted"
+REVERT_FAILED = "revert-failed"
+ABANDONED = "abandoned"
+#: States whose faults may still be live if the holder is gone.
+OPEN_STATES = frozenset({LIVE, REVERT_FAILED})
+#: Called with a dead run's record while ``acquire`` holds the locks; True = reverted.
+Leftovers = Callable[[RunRecord], bool]
 
 
 def home() -> Path:
@@ -95,6 +118,16 @@ def read_records() -> list[RunRecord]:
     return found
 
 
+def read_record(run_id: str) -> RunRecord | None:
+    """The record of one run, or None when there is none (or it cannot be read)."""
+    path = runs_dir() / f"{run_id}.json"
+    with contextlib.suppress(OSError, ValueError):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("run_id") == run_id:
+            return data  # type: ignore[return-value]
+    return None
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -103,6 +136,58 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def process_start(pid: int) -> int | None:
+    """When ``pid`` started (clock ticks since boot, from /proc), or None if unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
+
+
+def holder_alive(record: RunRecord) -> bool | None:
+    """Is the record's process still running? None: another host, cannot tell."""
+    if record.get("host") != socket.gethostname():
+        return None
+    pid = int(record.get("pid") or 0)
+    if pid <= 0 or not pid_alive(pid):
+        return False
+    started = record.get("pid_start")
+    return started is None or process_start(pid) in (None, started)
+
+
+def expired(record: RunRecord, now: float) -> bool:
+    return now >= float(record.get("lease_expires_at") or 0.0)
+
+
+def orphaned(record: RunRecord, now: float) -> bool:
+    """A run whose lease expired and whose process is gone (or on another host)."""
+    return (record.get("state") in OPEN_STATES and expired(record, now)
+            and holder_alive(record) is not True)
+
+
+def pending_of(record: RunRecord) -> list[dict[str, Any]] | None:
+    """The fault intents of the record's journal still needing a revert.
+
+    None when the journal is not there (nothing was recorded, so nothing can be done);
+    raises ``errors.InputError`` when it is there but cannot be read.
+    """
+    path = Path(record["journal"])
+    if not path.exists():
+        return None
+    return recovery.pending_reverts(reader.read(path))
+
+
+def close_record(record: RunRecord, state: str, note: str, *,
+                 now: Callable[[], float] = time.time) -> RunRecord:
+    """Write a dead run's record with its final ``state`` and who closed it."""
+    closed = record.copy()
+    closed["state"], closed["note"], closed["renewed_at"] = state, note, now()
+    write_record(closed)
+    return closed
 
 
 def write_record(record: RunRecord) -> None:
@@ -122,9 +207,11 @@ class LocalLease:
     """``ports.TargetLease`` on this machine: flocks per resolved target, a run record."""
 
     def __init__(self, *, lease_seconds: float = 30.0,
-                 now: Callable[[], float] = time.time) -> None:
+                 now: Callable[[], float] = time.time,
+                 leftovers: Leftovers | None = None) -> None:
         self.lease_seconds = lease_seconds
         self._now = now
+        self._leftovers = leftovers
         self._handles: list[Any] = []
         self._record: RunRecord | None = None
 
@@ -135,25 +222,62 @@ class LocalLease:
     def acquire(self, run_id: str, keys: Sequence[str], journal: str) -> None:
         wanted = sorted(set(keys))
         try:
-            locks_dir().mkdir(parents=True, exist_ok=True)
-            for endpoint in sorted({endpoint_of(k) for k in wanted}):
-                whole = f"{endpoint}/*" in wanted
-                self._take(endpoint, exclusive=whole, keys=wanted)
-            for key in wanted:
-                if not key.endswith("/*"):
-                    self._take(key, exclusive=True, keys=wanted)
+            self._take_all(wanted)
         except OSError as exc:
             self._drop()
             raise errors.PreflightRefused(
                 f"Cannot create the target locks in {locks_dir()}: {exc.strerror}. Set "
                 f"{ENV_HOME} (or {ENV_LOCKS}) to a writable directory; nothing was injected."
             ) from exc
+        self._settle(run_id, wanted)
         now = self._now()
         self._record = RunRecord(
             run_id=run_id, pid=os.getpid(), host=socket.gethostname(), journal=journal,
-            keys=wanted, phase="preflight", state="live", head_seq=None, head_hash=None,
-            renewed_at=now, lease_expires_at=now + self.lease_seconds)
+            keys=wanted, phase="preflight", state=LIVE, head_seq=None, head_hash=None,
+            renewed_at=now, lease_expires_at=now + self.lease_seconds,
+            lease_seconds=self.lease_seconds, pid_start=process_start(os.getpid()))
         self._save()
+
+    def _settle(self, run_id: str, keys: Sequence[str]) -> None:
+        """Close or refuse over dead runs on these keys (we hold their locks now)."""
+        for record in read_records():
+            if (record["run_id"] == run_id or record.get("state") not in OPEN_STATES
+                    or not overlap(keys, record.get("keys") or [])
+                    or holder_alive(record) is True):
+                continue
+            try:
+                pending = pending_of(record)
+            except errors.GamedayError as exc:
+                self._drop()
+                raise errors.PreflightRefused(
+                    f"Run {record['run_id']} died while touching what this run would touch, "
+                    f"and its journal {record['journal']} cannot be read ({exc.message}), so "
+                    "whether it left faults behind is unknown. Check those targets by hand, "
+                    f"then remove its record {runs_dir() / (record['run_id'] + '.json')}; "
+                    "nothing was injected.") from exc
+            if not pending:
+                why = "no journal" if pending is None else "no revert pending"
+                close_record(record, ABANDONED, f"its process died with {why}; closed by "
+                             f"run {run_id}", now=self._now)
+                continue
+            if self._leftovers is not None and self._leftovers(record):
+                continue
+            self._drop()
+            names = ", ".join(f"#{p.get('fault')} {p.get('name')}" for p in pending)
+            raise errors.PreflightRefused(
+                f"Run {record['run_id']} died (pid {record['pid']} is gone) and left "
+                f"{len(pending)} fault(s) without a revert on what this run would touch: "
+                f"{names}; its journal is {record['journal']}. Finish them with `gameday "
+                f"revert {record['journal']}` (or run again with --sweep-leftovers to finish "
+                "them first); nothing was injected.")
+
+    def _take_all(self, wanted: Sequence[str]) -> None:
+        locks_dir().mkdir(parents=True, exist_ok=True)
+        for endpoint in sorted({endpoint_of(k) for k in wanted}):
+            self._take(endpoint, exclusive=f"{endpoint}/*" in wanted, keys=wanted)
+        for key in wanted:
+            if not key.endswith("/*"):
+                self._take(key, exclusive=True, keys=wanted)
 
     def _take(self, key: str, *, exclusive: bool, keys: Sequence[str]) -> None:
         path = _file_for(key)
@@ -211,11 +335,30 @@ class LocalLease:
         self._handles.clear()
 
 
+@contextlib.contextmanager
+def hold(keys: Sequence[str]) -> Iterator[None]:
+    """The flocks on ``keys`` for a block, without a run record (a guard's takeover).
+
+    Raises ``errors.PreflightRefused`` when another process holds any of them.
+    """
+    lease = LocalLease()
+    try:
+        lease._take_all(sorted(set(keys)))
+    except OSError as exc:
+        lease._drop()
+        raise errors.PreflightRefused(
+            f"Cannot take the target locks in {locks_dir()}: {exc.strerror}.") from exc
+    try:
+        yield
+    finally:
+        lease._drop()
+
+
 def holders(keys: Sequence[str]) -> str:
     """Who holds any of ``keys``, from the live run records: a sentence."""
     found = []
     for record in read_records():
-        if record.get("state") != "live" or not pid_alive(int(record.get("pid", 0))):
+        if record.get("state") != LIVE or not pid_alive(int(record.get("pid", 0))):
             continue
         if overlap(keys, record.get("keys") or []):
             found.append(f"run {record['run_id']} (pid {record['pid']}, journal "

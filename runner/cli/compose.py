@@ -31,6 +31,7 @@ class Options:
     context: str | None = None
     allow_production: bool = False
     sweep_leftovers: bool = False
+    lease_seconds: float | None = None  # None: LEASE_TICKS ticks (at least MIN_LEASE s)
 
 
 def new_run_id(title: str) -> str:
@@ -88,11 +89,43 @@ def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
     raise errors.InputError(f"{exp.source}: unknown target.platform {exp.target.platform!r}.")
 
 
-def build_lease(exp: model.Experiment) -> ports.TargetLease:
-    """The claim on the run's targets: local flocks and a run record (lease)."""
-    from runner.adapters import locks
+LEASE_TICKS = 3
+MIN_LEASE = 5.0
 
-    return locks.LocalLease(lease_seconds=max(30.0, 3 * exp.prometheus.tick))
+
+def lease_seconds(exp: model.Experiment, options: Options) -> float:
+    """How long a run's lease lasts unrenewed: ``--lease``, else a few ticks."""
+    if options.lease_seconds is not None:
+        return options.lease_seconds
+    return max(MIN_LEASE, LEASE_TICKS * exp.prometheus.tick)
+
+
+def build_lease(exp: model.Experiment, options: Options | None = None, *, run_id: str = "",
+                key: bytes | None = None) -> ports.TargetLease:
+    """The claim on the run's targets, with the lease the dead man's switch watches.
+
+    Kubernetes targets: Leases in the cluster (locks on the resolved pods, and a run
+    Lease holding the pending reverts). Local: flocks and a run record. With
+    ``--sweep-leftovers`` a dead run's pending reverts on the same targets are finished
+    first; without it such a run refuses (exit 3).
+    """
+    options = options or Options()
+    seconds = lease_seconds(exp, options)
+    if exp.target.platform == "kubernetes":
+        from runner.adapters.k8s import lease as k8s_lease
+        from runner.cli import guard_k8s
+
+        context = options.context or exp.target.context
+        found = guard_k8s.sweeper(run_id, kubeconfig=options.kubeconfig, context=context,
+                                  journal_dir=reports_root() / "guard") \
+            if options.sweep_leftovers else None
+        return k8s_lease.build(exp, kubeconfig=options.kubeconfig, context=options.context,
+                               lease_seconds=seconds, leftovers=found)
+    from runner.adapters import locks
+    from runner.cli import guard
+
+    sweep = guard.sweeper(run_id, key) if options.sweep_leftovers else None
+    return locks.LocalLease(lease_seconds=seconds, leftovers=sweep)
 
 
 def build_sentinels(exp: model.Experiment, options: Options,

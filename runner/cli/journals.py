@@ -17,11 +17,12 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -183,5 +184,36 @@ def revert(journal_path: Path, force: bool, experiment: Path | None, key_file: P
     code = reverting.revert_journal(
         journal_path, sink=live.PlainSink(), force=force, key=load_key(key_file),
         expected_head=expected_head, experiment=experiment,
+        lock=None if force else _run_lock,
         warn=lambda text: click.echo(text, err=True))
     raise SystemExit(int(code))
+
+
+@contextlib.contextmanager
+def _run_lock(read: Any) -> Iterator[object]:
+    """Hold the run's own target locks (its ``lock`` event) while reverting.
+
+    A live run holds them, so ``gameday revert`` on a live run's journal refuses (exit 3)
+    instead of removing its faults mid-window; ``--force`` skips this.
+    """
+    from runner.adapters import locks
+    from runner.journal import events as ev
+
+    claimed = read.last(ev.LOCK)
+    keys = list(claimed.get("keys") or []) if claimed else []
+    if not keys:
+        yield None
+        return
+    run_id = read.events[0].get("run_id", "?")
+    lease = locks.LocalLease()
+    try:
+        lease.acquire(f"revert-{run_id}", keys, str(read.path))
+    except errors.PreflightRefused as exc:
+        raise errors.PreflightRefused(
+            f"Not reverting {read.path}: its targets are held by a live run ({exc.message}) "
+            "Reverting now would remove a live run's faults mid-window; wait for it to end, "
+            "or pass --force if you are sure.") from exc
+    try:
+        yield lease
+    finally:
+        lease.release(None)

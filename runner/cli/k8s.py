@@ -2,13 +2,17 @@
 
 ``gameday k8s manifests FILE`` validates the experiment (exit 2 with every problem if it
 is invalid) and prints the YAML of a ServiceAccount, least-privilege Roles and
-RoleBindings, a ConfigMap holding the file, a journal volume and a Job, or a CronJob
-with ``--schedule``. It reads the file only: no cluster is contacted and the kubernetes
-client is not imported, so it works on a laptop without a kubeconfig.
+RoleBindings, a ConfigMap holding the file, a journal volume and a Job (``generateName``:
+``kubectl create`` makes a new run each time), or a CronJob with ``--schedule`` and
+``--timezone``. Prometheus credentials are wired from a Secret (``${VARS}`` as
+``secretKeyRef``, credential files as mounted keys); their values are never needed here
+nor printed. It reads the file only: no cluster is contacted and the kubernetes client is
+not imported, so it works on a laptop without a kubeconfig.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -41,38 +45,70 @@ def k8s() -> None:
 
 @k8s.command("manifests")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--image", default=None, metavar="IMG",
+              help="Container image with gameday installed (see the Dockerfile; default: "
+                   "gameday-runner:0.1.0).")
 @click.option("--schedule", metavar="CRON",
               help="Emit a CronJob with this schedule (e.g. '0 10 * * 2') instead of a Job.")
-@click.option("--image", default=None, metavar="IMG",
-              help="Container image with gameday installed (default: gameday-runner:0.1.0).")
+@click.option("--timezone", default="Etc/UTC", show_default=True, metavar="TZ",
+              help="The CronJob's time zone (IANA name, e.g. Europe/Berlin).")
 @click.option("--namespace", metavar="NS",
               help="Namespace the runner lives in (default: the experiment's target namespace).")
 @click.option("--journal", "journal", type=click.Choice(["pvc", "emptydir"]), default="pvc",
               show_default=True, help="Where the journal and reports are kept.")
 @click.option("--journal-size", default="1Gi", show_default=True,
               help="Size of the journal PersistentVolumeClaim.")
-def manifests(file: Path, schedule: str | None, image: str | None, namespace: str | None,
-              journal: str, journal_size: str) -> None:
+@click.option("--secret", default=None, metavar="NAME",
+              help="Secret holding the Prometheus credentials (default: <name>-prometheus).")
+@click.option("--metrics-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+              help="Serve gameday's own metrics on this container port (annotated for scraping).")
+@click.option("--job-only", is_flag=True,
+              help="Only the Job, for each further run: ... | kubectl create -f -")
+@click.option("--reader", is_flag=True,
+              help="Only a Pod that mounts the journal volume, to kubectl cp journals out.")
+def manifests(file: Path, image: str | None, schedule: str | None, timezone: str,
+              namespace: str | None, journal: str, journal_size: str, secret: str | None,
+              metrics_port: int | None, job_only: bool, reader: bool) -> None:
     """Print the manifests that run FILE as a Kubernetes Job or CronJob."""
     from runner.adapters.k8s import manifests as builder
-    from runner.model import loader
+    from runner.model import document, loader
 
     try:
-        experiment = loader.load(file)
-    except errors.GamedayError as exc:
-        click.echo(exc.message, err=True)
-        sys.exit(int(exc.exit_code))
+        text = loader.read_bytes(file).decode("utf-8")
+        # ${VARS} are resolved in the pod, from the Secret: not demanded here.
+        referenced = document.expand(text, {})[1]
+        placeholders = {name: "resolved-in-the-pod" for name in referenced}
+        experiment = loader.load(file, environ={**os.environ, **placeholders})
+    except (errors.GamedayError, UnicodeDecodeError) as exc:
+        message = exc.message if isinstance(exc, errors.GamedayError) else (
+            f"{file} is not UTF-8 text; save it as UTF-8.")
+        click.echo(message, err=True)
+        sys.exit(int(errors.ExitCode.INVALID))
+    problems = []
     if schedule is not None and not builder.valid_schedule(schedule):
-        click.echo(f"--schedule {schedule!r} is not a cron schedule (five fields, e.g. "
-                   "'0 10 * * 2', or @daily/@weekly/...).", err=True)
+        problems.append(f"--schedule {schedule!r} is not a cron schedule (five fields, e.g. "
+                        "'0 10 * * 2', or @daily/@weekly/...).")
+    if not builder.valid_timezone(timezone):
+        problems.append(f"--timezone {timezone!r} is not an IANA time zone (e.g. Etc/UTC, "
+                        "Europe/Berlin).")
+    if reader and journal != "pvc":
+        problems.append("--reader needs the journal on the PVC (--journal pvc).")
+    if problems:
+        click.echo("\n".join(problems), err=True)
         sys.exit(int(errors.ExitCode.INVALID))
     volume: builder.JournalVolume = "emptydir" if journal == "emptydir" else "pvc"
-    for note in builder.warnings(experiment, volume):
-        click.echo(f"warning: {note}", err=True)
-    documents = builder.build(
-        experiment, file, namespace=namespace, image=image or builder.DEFAULT_IMAGE,
-        schedule=schedule, journal=volume, journal_size=journal_size,
-    )
+    settings = builder.Settings(namespace=namespace, image=image or builder.DEFAULT_IMAGE,
+                                schedule=schedule, timezone=timezone, journal=volume,
+                                journal_size=journal_size, secret=secret,
+                                metrics_port=metrics_port)
+    if reader:
+        documents = [builder.reader(experiment, file, settings)]
+    else:
+        for note in builder.warnings(experiment, file, text, settings):
+            click.echo(f"warning: {note}", err=True)
+        documents = builder.build(experiment, file, text, settings)
+        if job_only:
+            documents = documents[-1:]
     click.echo(yaml.dump_all(documents, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
                              default_flow_style=False),
                nl=False)

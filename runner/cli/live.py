@@ -1,14 +1,17 @@
 """Rendering journal events for people: a live view on a TTY, plain lines in CI.
 
 Both are ``ports.Sink``s fed every journal event as it is written. On a TTY the view
-redraws one status block (phase, tick, probe values and decisions, time left, a progress
-bar for the fault window); elsewhere each event of interest becomes one timestamped line,
-which is what CI logs want.
+redraws one ``rich`` status panel (``runner.cli.livepanel``: phase, tick k/N, each
+probe's value, e-value, p-value and decision, guardrails, faults live, a progress bar of
+the fault window) with the run's history above it; elsewhere each event of interest
+becomes one timestamped line, which is what CI logs want. ``rich`` is imported only when
+the panel is drawn, so ``journal show`` and CI lines do not pay for it.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -19,6 +22,21 @@ def _fmt_prob(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, int | float) else "-"
 
 
+def _text(value: Any) -> str:
+    """A value as a person reads it: no ``None``, no ``[...]``, no ``b'...'``."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_text(v) for v in value) or "-"
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
 def describe(event: Mapping[str, Any]) -> str | None:
     """One human line for an event, or None for events not worth a line."""
     kind = event.get("type")
@@ -27,7 +45,7 @@ def describe(event: Mapping[str, Any]) -> str | None:
     if kind == "phase":
         extra = {k: v for k, v in event.items()
                  if k not in {"seq", "ts", "time", "type", "prev", "hash", "chain", "phase"}}
-        detail = " ".join(f"{k}={v}" for k, v in extra.items())
+        detail = " ".join(f"{k}={_text(v)}" for k, v in extra.items())
         return f"phase {event.get('phase')} {detail}".rstrip()
     if kind == "preflight":
         warnings = event.get("warnings") or []
@@ -44,20 +62,20 @@ def describe(event: Mapping[str, Any]) -> str | None:
         return f"inject #{event.get('fault')} {event.get('name')} " \
                f"targets={','.join(event.get('targets') or []) or '-'}"
     if kind == "fault-result":
-        ok = "ok" if event.get("ok") else f"FAILED: {event.get('error')}"
+        ok = "ok" if event.get("ok") else f"FAILED: {_text(event.get('error'))}"
         return f"injected #{event.get('fault')} {event.get('name')}: {ok}"
     if kind == "abort":
         return f"ABORT ({event.get('kind')}): {event.get('reason')}"
     if kind == "revert-result":
-        ok = "ok" if event.get("ok") else f"FAILED: {event.get('error')}"
+        ok = "ok" if event.get("ok") else f"FAILED: {_text(event.get('error'))}"
         return f"reverted #{event.get('fault')} {event.get('name')}: {ok} " \
-               f"({event.get('attempts')} attempt(s), {event.get('seconds', 0):.3f} s)"
+               f"({_text(event.get('attempts'))} attempt(s), {event.get('seconds') or 0:.3f} s)"
     if kind == "recovery":
         return f"recovery: {'back' if event.get('recovered') else 'NOT back'}"
     if kind == "warning":
         return f"warning: {event.get('message')}"
     if kind == "signal":
-        return f"signal: {event.get('reason')}; {event.get('note')}"
+        return f"signal: {_text(event.get('reason'))}; {_text(event.get('note'))}"
     if kind == "verdict":
         return f"verdict: {event.get('verdict')} (exit {event.get('exit_code')}): " \
                f"{event.get('reason')}"
@@ -104,55 +122,82 @@ class PlainSink:
         stamp = time.strftime("%H:%M:%S", time.gmtime(float(event.get("ts", time.time()))))
         print(f"{stamp} {line}", file=self.out, flush=True)
 
+    def close(self) -> None:
+        """Nothing to release; here so every sink of a run can be closed alike."""
+
 
 class LiveSink:
-    """A redrawn status block on a terminal, with history lines above it."""
+    """A ``rich`` status panel redrawn in place, with the run's history printed above it.
 
-    BAR = 30
+    The panel is redrawn on each event (no refresh thread: between ticks nothing changes,
+    and a timer would cost CPU for nothing); it stops at the verdict, leaving its last
+    state on screen, and the verdict itself is left to the command (printed once).
+    Colours follow the terminal and ``NO_COLOR`` (rich honours it); lines wrap at spaces.
+    """
 
-    def __init__(self, out: TextIO | None = None) -> None:
-        self.out = out or sys.stderr
-        self.phase = "-"
-        self.window: tuple[float, float] | None = None
-        self._status_lines = 0
+    HISTORY = frozenset({"run-started", "phase", "preflight", "plan", "fault-intent",
+                         "fault-result", "abort", "revert-result", "recovery", "warning",
+                         "signal", "calibration"})
+
+    def __init__(self, out: TextIO | None = None, *, force_terminal: bool | None = None,
+                 width: int | None = None) -> None:
+        from rich.console import Console
+
+        from runner.cli import livepanel
+
+        self._render = livepanel.render
+        self.console = Console(file=out or sys.stderr, force_terminal=force_terminal,
+                               width=width, highlight=False, markup=False, emoji=False)
+        self.state = livepanel.ViewState()
+        self._live: Any = None
+        self._done = False
 
     def emit(self, event: Mapping[str, Any]) -> None:
+        from rich.live import Live
+        from rich.text import Text
+
         kind = event.get("type")
-        if kind == "phase":
-            self.phase = str(event.get("phase"))
-            if self.phase == "watch":
-                self.window = (float(event["ts"]), float(event.get("duration") or 0))
-        self._clear()
-        line = describe(event)
-        if line is not None and kind != "tick":
-            print(line, file=self.out)
-        if kind == "tick":
-            self._status(event)
-        self.out.flush()
+        if kind == "run-started":  # a game day hands one sink several runs
+            self.state, self._done = type(self.state)(), False
+        self.state.fold(event)
+        if kind in self.HISTORY and (line := describe(event)) is not None:
+            stamp = time.strftime("%H:%M:%S", time.gmtime(float(event.get("ts") or 0)))
+            style = "bold red" if kind == "abort" else ("yellow" if kind == "warning" else "")
+            self.console.print(Text(f"{stamp} {line}", style=style))
+        if kind == "verdict":
+            self._done = True
+            self.close()
+        if self._done:
+            return  # after the verdict (a seal, say): the panel stays as it ended
+        if self._live is None:
+            self._live = Live(console=self.console, auto_refresh=False, transient=False,
+                              redirect_stdout=False, redirect_stderr=False)
+            self._live.start()
+        self._live.update(self._render(self.state, self.console.width), refresh=True)
 
-    def _clear(self) -> None:
-        for _ in range(self._status_lines):
-            self.out.write("\x1b[1A\x1b[2K")
-        self._status_lines = 0
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
-    def _status(self, event: Mapping[str, Any]) -> None:
-        lines = [f"[{self.phase}] " + _tick_line(event)]
-        if self.window and self.phase == "watch":
-            start, duration = self.window
-            done = min(1.0, (float(event["ts"]) - start) / duration) if duration else 1.0
-            filled = int(done * self.BAR)
-            left = max(0.0, duration - (float(event["ts"]) - start))
-            lines.append(f"fault window [{'#' * filled}{'.' * (self.BAR - filled)}] "
-                         f"{done:4.0%}  {left:.0f} s left")
-        for line in lines:
-            print(line, file=self.out)
-        self._status_lines = len(lines)
+
+def wrapped(text: str, out: TextIO | None = None) -> str:
+    """``text`` wrapped at spaces to the terminal's width when ``out`` is a terminal (a
+    terminal itself would cut words in two); unchanged for pipes and files."""
+    import shutil
+    import textwrap
+
+    stream = out or sys.stdout
+    if not stream.isatty():
+        return text
+    width = shutil.get_terminal_size().columns
+    return textwrap.fill(text, width=max(40, width), break_long_words=False,
+                         break_on_hyphens=False, subsequent_indent="  ")
 
 
 def make_sink(out: TextIO | None = None) -> PlainSink | LiveSink:
+    """The live view on an interactive terminal, plain lines in CI (``CI`` set) and pipes."""
     stream = out or sys.stderr
-    import os
-
     if stream.isatty() and not os.environ.get("CI"):
         return LiveSink(stream)
     return PlainSink(stream)

@@ -22,9 +22,25 @@ EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
 
 
 def _options(sandbox: Path | None, kubeconfig: str | None = None, context: str | None = None,
-             allow_production: bool = False, sweep: bool = False) -> compose.Options:
+             allow_production: bool = False, sweep: bool = False,
+             lease: float | None = None) -> compose.Options:
     return compose.Options(sandbox_dir=sandbox, kubeconfig=kubeconfig, context=context,
-                           allow_production=allow_production, sweep_leftovers=sweep)
+                           allow_production=allow_production, sweep_leftovers=sweep,
+                           lease_seconds=lease)
+
+
+def _lease(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    from runner.model import durations
+
+    try:
+        seconds = durations.parse_duration(value, field="--lease")
+    except errors.InputError as exc:
+        raise click.BadParameter(exc.message) from exc
+    if seconds < 1.0:
+        raise click.BadParameter(f"{value!r} is under 1 s; a lease must outlive a renewal.")
+    return seconds
 
 
 sandbox_option = click.option(
@@ -91,21 +107,36 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Preflight, baseline and the watch on live metrics, injecting nothing.")
 @click.option("--journal-key-file", type=click.Path(path_type=Path), default=None,
               help="Key for an HMAC-SHA256 journal chain (default: $GAMEDAY_JOURNAL_KEY).")
+@click.option("--metrics-port", metavar="[HOST:]PORT", default=None,
+              help="Serve gameday's own metrics on /metrics (PORT alone: on 127.0.0.1).")
+@click.option("--pushgateway", metavar="URL", default=None,
+              help="Push gameday's own metrics to this Prometheus Pushgateway.")
+@click.option("--metrics-textfile", type=click.Path(path_type=Path), default=None,
+              help="Write gameday's own metrics to this .prom file (node_exporter textfile).")
+@click.option("--lease", default=None, callback=_lease, metavar="DURATION",
+              help="How long the run's lease lasts unrenewed (default: 3 ticks, at least 5s).")
+@click.option("--guard", "with_guard", is_flag=True,
+              help="Start a detached guard that reverts this run's faults if it dies.")
 def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | None,
         kubeconfig: str | None, context: str | None, allow_production: bool,
-        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None) -> None:
+        sweep_leftovers: bool, dry: bool, journal_key_file: Path | None,
+        metrics_port: str | None, pushgateway: str | None,
+        metrics_textfile: Path | None, lease: float | None, with_guard: bool) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
-    from runner.cli import runs
+    from runner.cli import live, runs
     from runner.journal import keys as journal_keys
     from runner.model import loader
 
     exp = loader.load(file)
-    finished = runs.execute(
-        exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers),
-        journal_dir=journal_dir or compose.reports_root(), sink=runs.default_sink(), seed=seed,
-        dry=dry, journal_key=journal_keys.load(journal_key_file),
-    )
-    click.echo(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}")
+    with runs.open_sink(metrics_port, pushgateway, metrics_textfile) as sink:
+        finished = runs.execute(
+            exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers,
+                          lease),
+            journal_dir=journal_dir or compose.reports_root(), sink=sink, seed=seed,
+            dry=dry, journal_key=journal_keys.load(journal_key_file), guard=with_guard,
+            journal_key_file=journal_key_file,
+        )
+    click.echo(live.wrapped(f"verdict: {finished.outcome.verdict} - {finished.outcome.reason}"))
     click.echo(f"journal: {finished.journal}")
     for path in finished.reports:
         click.echo(f"report:  {path}")
@@ -184,6 +215,15 @@ def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
                                        keep=keep))
 
 
+def _add_replay() -> None:
+    from runner.cli.replay import replay
+
+    cli.add_command(replay)
+
+
+_add_replay()
+
+
 def _add_days() -> None:
     from runner.cli import stopping
 
@@ -191,6 +231,15 @@ def _add_days() -> None:
 
 
 _add_days()
+
+
+def _add_guard() -> None:
+    from runner.cli.guard import guard
+
+    cli.add_command(guard)
+
+
+_add_guard()
 
 
 def _add_k8s() -> None:

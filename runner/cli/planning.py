@@ -124,16 +124,36 @@ def _power(exp: model.Experiment, metrics: ports.MetricsSource) -> list[dict[str
 def show(exp: model.Experiment, options: compose.Options, *, as_json: bool = False) -> None:
     """Print the plan (text or JSON); a plan a run would refuse is exit 3 either way."""
     doc = build(exp, options)
+    lines = _history(exp, options, doc)
     if as_json:
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         if not doc["ok"]:
             raise SystemExit(int(errors.ExitCode.REFUSED))
         return
     _render(doc)
+    for line in lines:
+        click.echo(line)
     if not doc["ok"]:
         raise errors.PreflightRefused(
             "A run would be refused before any fault: " + "; ".join(doc["problems"])
         )
+
+
+def _history(exp: model.Experiment, options: compose.Options, doc: dict[str, Any]
+             ) -> list[str]:
+    """``steady_state.history``: replay it (only when asked: plan stays fast otherwise)."""
+    if not doc["ok"] or exp.steady_state.history is None:
+        return []
+    from runner.cli import replay as replay_cli
+
+    try:
+        found = replay_cli.preflight(exp, options)
+    except errors.RefusedError as exc:
+        doc["ok"] = False
+        doc["problems"].append(exc.message)
+        return []
+    doc["history"] = None if found.calibration is None else found.calibration.to_dict()
+    return list(found.lines)
 
 
 def _render(doc: dict[str, Any]) -> None:

@@ -68,7 +68,8 @@ def _experiment_file(started: Mapping[str, Any], given: Path | None
     """The document of the run's experiment file (``given``, else the recorded ``source``),
     if that file is still the one that ran."""
     recorded = started.get("experiment_sha256")
-    source = str(given) if given is not None else started.get("source")
+    source = str(given) if given is not None else (started.get("source_path")
+                                                    or started.get("source"))
     if not isinstance(source, str) or not isinstance(recorded, str):
         return None, None
     path = Path(source)

@@ -14,12 +14,14 @@ import dataclasses
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from runner import errors, ports
 from runner.cli import compose, live
+from runner.cli import guard as guard_mod
 from runner.engine import clock as clock_mod
 from runner.engine import run as run_mod
 from runner.journal import writer
@@ -68,12 +70,16 @@ def execute(
     journal_key: bytes | None = None,
     run_id: str | None = None,
     sentinels: Sequence[ports.Sentinel] = (),
+    guard: bool = False,
+    journal_key_file: Path | None = None,
 ) -> Finished:
     """Run an experiment with real parts; returns when every fault is reverted.
 
     ``run_id`` lets a caller (a game day) journal where the run's journal will be before
     it starts; ``sentinels`` are consulted besides the ones every run has (the emergency
     stop, the cluster's kill switch, burn-rate aborts: ``compose.build_sentinels``).
+    ``guard`` starts a detached ``gameday guard --run`` for this run first: it reverts
+    the run's faults if this process dies (its log is ``guard.log`` beside the journal).
     """
     from runner.adapters import stop
 
@@ -88,21 +94,35 @@ def execute(
             raise errors.PreflightRefused(
                 f"Refused before any fault: {exc.message} Nothing was injected."
             ) from exc
+        from runner.cli import replay as replay_cli
+
+        history = replay_cli.preflight(exp, options)  # steady_state.history, before any fault
+        for line in history.lines:
+            print(f"gameday: {line}", file=sys.stderr)
         activities = compose.build_activities()
         run_id = run_id or compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id
         journal_path = run_dir / "journal.jsonl"
         chosen_seed = seed if seed is not None else (
             exp.seed if exp.seed is not None else int(time.time()) % 1_000_000)
+        lease = compose.build_lease(exp, options, run_id=run_id, key=journal_key)
+        watchdog = guard_mod.spawn(run_id, run_dir / "guard.log", key_file=journal_key_file) \
+            if guard and not dry else None
         with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
                                   key=journal_key, scrub=exp.prometheus.secret_values()) as jw:
+            observe = getattr(lease, "observe", None)  # a lease that mirrors pending reverts
+            if callable(observe):
+                jw.add_listener(observe)
             run_ports = run_mod.RunPorts(
                 metrics=metrics, platform=platform, activities=activities,
                 clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
-                sentinels=every, lease=compose.build_lease(exp),
+                sentinels=every, lease=lease,
             )
             outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
-                                  versions=compose.versions(), dry=dry).execute()
+                                  versions=compose.versions(), dry=dry,
+                                  history=history.calibration).execute()
+        if watchdog is not None:
+            guard_mod.settle(watchdog)
     for line in outcome.unrecorded:
         print(f"gameday: not in the journal: {line}", file=sys.stderr)
     written: tuple[Path, ...] = ()
@@ -123,3 +143,33 @@ def write_all_reports(journal_path: Path) -> tuple[Path, ...]:
 
 def default_sink() -> ports.Sink:
     return live.make_sink()
+
+
+class Fanout:
+    """One sink that hands every event to several (the live view, the metrics)."""
+
+    def __init__(self, *sinks: ports.Sink) -> None:
+        self.sinks = sinks
+
+    def emit(self, event: Mapping[str, Any]) -> None:
+        for sink in self.sinks:
+            sink.emit(event)
+
+
+@contextlib.contextmanager
+def open_sink(metrics_port: str | None = None, pushgateway: str | None = None,
+              metrics_textfile: Path | None = None) -> Iterator[ports.Sink]:
+    """The run's sink: the live view (or plain lines), plus gameday's own metrics when
+    asked for; the metrics are flushed and their server stopped when the block ends."""
+    from runner.adapters import telemetry_outputs
+
+    cfg = telemetry_outputs.config(metrics_port, pushgateway, metrics_textfile)
+    view = live.make_sink()
+    try:
+        if not cfg.enabled:
+            yield view
+            return
+        with telemetry_outputs.open_telemetry(cfg) as metrics:
+            yield Fanout(view, metrics.sink)
+    finally:
+        view.close()

@@ -12,6 +12,9 @@ Decisions:
   sentinel (emergency stop, Chaos Toolkit tolerances, burn rate...) are consulted there,
   each tick, before each fault, and in every slice of a sleep or a pause. A sentinel's
   ``Halt`` is raised as ``Halted`` for the phase in charge to turn into an abort.
+- A journal whose disk filled up (the writer had to release its reserve) ends the fault
+  window at the next checkpoint: kind ``journal``, exit 4, reverted while the reserve's
+  room still holds the revert records.
 - Lease renewals and sentinels are throttled to once per ``CHECK_EVERY`` seconds in
   sleep slices; explicit checkpoints (ticks, faults) always consult them.
 """
@@ -113,6 +116,13 @@ class RunContext:
             return
         self._last_check = now
         where = phase or self.phase
+        if self.journal.reserve_released and where in ("inject", "watch", "pause"):
+            # The disk under the journal is full: end the window while the revert records
+            # still fit in what the released reserve freed.
+            raise Halted(ports.Halt(
+                "journal", f"the disk holding the journal {self.journal.path} is full (its "
+                "reserve was used); ending the fault window while the revert records still "
+                "fit"), ports.Checkpoint(phase=where, tick=tick, fault=fault))
         if self.lease is not None:
             self.lease.renew(where, self.head())
         point = ports.Checkpoint(phase=where, tick=tick, fault=fault, record=self._record)

@@ -16,14 +16,19 @@ Decisions:
   ``abort.no_data_ticks`` ticks aborts (exit 4: the run could not observe, not a finding).
 - "Steady state held" means the fault window ended without an abort, in those words.
 - A dry run (``dry=True``) does everything but inject: the watch runs on live data and
-  says whether it would have aborted.
+  says whether it would have aborted. A replayed window (``replay``: where and when in
+  history) is a dry run over a history metrics source; ``run-started`` says which.
+- ``history`` (a calibration on the service's own past, ``stats.history``) raises the
+  abort threshold, never lowers it; it is journaled beside the calibration.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform as pyplatform
 from collections.abc import Mapping
+from typing import Any
 
 from runner import __version__, errors, ports
 from runner.engine import abort as abort_mod
@@ -32,6 +37,7 @@ from runner.engine import context, inject, recovery, reverts, verdicts
 from runner.engine import probes as probe_mod
 from runner.journal import events, writer
 from runner.model import experiment as model
+from runner.stats import history as stats_history
 from runner.stats import monitor as stats
 
 Outcome = verdicts.Outcome
@@ -77,8 +83,12 @@ class Run:
         seed: int,
         versions: Mapping[str, str] | None = None,
         dry: bool = False,
+        replay: Mapping[str, Any] | None = None,
+        history: stats_history.Calibration | None = None,
     ) -> None:
         self.exp = experiment
+        self.replay = dict(replay) if replay is not None else None
+        self.history = history
         self.run_id = run_id
         self.seed = seed
         self.dry = dry
@@ -107,10 +117,12 @@ class Run:
     def execute(self) -> Outcome:
         ctx, exp = self.ctx, self.exp
         ctx.log(events.RUN_STARTED, run_id=self.run_id, title=exp.title, owner=exp.owner,
-                source=exp.source, experiment=dict(exp.document),
+                source=exp.source, source_path=_absolute(exp.source),
+                experiment=dict(exp.document),
                 experiment_sha256=exp.sha256, platform=exp.target.platform, seed=self.seed,
                 versions=self.versions, tick=ctx.tick, duration=exp.duration,
-                alpha=exp.steady_state.alpha, dry_run=self.dry)
+                alpha=exp.steady_state.alpha, dry_run=self.dry,
+                **({"replay": self.replay} if self.replay is not None else {}))
         outcome: Outcome | None = None
         found: abort_mod.Abort | None = None
         try:
@@ -203,6 +215,10 @@ class Run:
         if self.exp.abort.alerts:
             problems += ctx.metrics.preflight_alerts(self.exp.abort.alerts)
         problems += ctx.platform.preflight(self.exp)
+        if ctx.journal.reserved == 0 and not self.dry:
+            problems.append(f"the disk under the journal {ctx.journal.path} has no room for the "
+                            "reserve that keeps the revert records writable if it fills up; "
+                            "free some space or choose another --journal-dir")
         for probe in steady.probes:
             if (isinstance(probe, model.ReadyReplicasProbe) and not problems
                     and ctx.platform.ready_replicas(probe) is None):
@@ -253,7 +269,10 @@ class Run:
             probe_mod.stat_specs(steady), steady.alpha, history,
             min_effect=steady.min_effect, window_ticks=window_ticks,
         )
+        plan = stats_history.apply(plan, self.history)
         ctx.log(events.CALIBRATION, **plan.to_dict())
+        if self.history is not None:
+            ctx.log(events.HISTORY_CALIBRATION, **self.history.to_dict())
         for warning in plan.warnings:
             ctx.log(events.WARNING, phase="baseline", message=warning)
         problems = list(plan.problems)
@@ -323,9 +342,13 @@ class Run:
     def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
         halt = halted.halt
         found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
-        where = {"tick": halted.point.tick} if halted.point.tick is not None else {}
+        where: dict[str, object] = {"phase": halted.point.phase}
+        if halted.point.tick is not None:
+            where["tick"] = halted.point.tick
+        if halted.point.fault is not None:
+            where["fault"] = halted.point.fault
         self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), phase=halted.point.phase, **where)
+                          evidence=dict(found.evidence), **where)
         return found
 
     def _alerts(self) -> list[str]:
@@ -356,3 +379,8 @@ class Run:
         if self.plan is None:
             return True, ""
         return recovery.watch(self.ctx, self.plan)
+
+
+def _absolute(source: str) -> str | None:
+    """The experiment file's absolute path (so `gameday revert` finds it from anywhere)."""
+    return os.path.abspath(source) if os.path.isfile(source) else None

@@ -39,6 +39,10 @@ FAULT_EFFECT: Final = "fault-effect"
 REVERT_VERIFIED: Final = "revert-verified"
 LOCK: Final = "lock"
 HALT: Final = "halt"
+HISTORY_CALIBRATION: Final = "history-calibration"
+REPLAY_STARTED: Final = "replay-started"
+REPLAY_WINDOW: Final = "replay-window"
+REPLAY_FINISHED: Final = "replay-finished"
 JOURNAL_SEALED: Final = "journal-sealed"
 
 ENVELOPE_FIELDS: Final = frozenset({"seq", "ts", "time", "type", "prev", "hash", "chain"})

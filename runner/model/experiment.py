@@ -214,6 +214,12 @@ class SteadyState:
     baseline: float = 60.0
     probes: tuple[Probe, ...] = ()
     min_effect: float = 2.0  # smallest violation worth catching, as a multiple psi of p0
+    #: seconds of Prometheus history to replay before any fault (None: none asked for)
+    history: float | None = None
+    #: what a false-abort estimate above alpha does: warn (with the numbers) or refuse
+    history_above_alpha: Literal["warn", "refuse"] = "warn"
+    #: the abort threshold: the model's own (slo), or calibrated on the history (history)
+    against: Literal["slo", "history"] = "slo"
 
     @property
     def stat_probes(self) -> tuple[StatProbe, ...]:

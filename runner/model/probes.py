@@ -1,5 +1,9 @@
 """The ``steady_state`` section: the hypothesis and its probes, node tree to dataclasses.
 
+``history`` (``7d`` or ``{last: 7d, above_alpha: warn|refuse}``) asks ``gameday plan``
+and ``run`` to replay that much history before any fault; ``against: history`` (which
+implies ``history: 7d``) calibrates the abort threshold on it.
+
 A probe is a mapping with a ``name`` and exactly one kind key (``ratio``, ``latency``,
 ``gauge``, ``ready_replicas``); the kind decides which other keys are allowed, so a typo
 is suggested against the right vocabulary. Decisions: ratios accept ``0.01`` or ``"1%"``;
@@ -56,7 +60,8 @@ def steady_state(
     """The hypothesis; ``namespace`` is the target's, the default for ready_replicas."""
     path = "steady_state"
     values = read.mapping(
-        node, path, allowed=("alpha", "baseline", "min_effect", "probes"), required=("probes",)
+        node, path, allowed=("alpha", "baseline", "min_effect", "probes", "history", "against"),
+        required=("probes",)
     )
     if values is None:
         return None
@@ -79,12 +84,42 @@ def steady_state(
         min_effect = read.number(values["min_effect"], f"{path}.min_effect", low=1,
                                  open_low=True)
     probes = _probes(read, values.get("probes"), tick, namespace)
+    history, above = _history(read, values.get("history"), f"{path}.history")
+    against = "slo"
+    if "against" in values:
+        against = read.choice(values["against"], f"{path}.against", ("slo", "history"),
+                              what="threshold source") or "slo"
+    if against == "history" and history is None:
+        history = DEFAULT_HISTORY
     return model.SteadyState(
         alpha=defaults.alpha if alpha is None else alpha,
         baseline=defaults.baseline if baseline is None else baseline,
         probes=probes,
         min_effect=defaults.min_effect if min_effect is None else min_effect,
+        history=history, history_above_alpha="refuse" if above == "refuse" else "warn",
+        against="history" if against == "history" else "slo",
     )
+
+
+#: How much history ``against: history`` replays when ``history`` does not say.
+DEFAULT_HISTORY = 7 * 86_400.0
+
+
+def _history(read: fields.Reader, node: Node | None, path: str) -> tuple[float | None, str]:
+    """``history: 7d`` or ``history: {last: 7d, above_alpha: warn|refuse}``."""
+    if node is None:
+        return None, "warn"
+    if isinstance(node, Map):
+        values = read.mapping(node, path, allowed=("last", "above_alpha"), required=("last",))
+        if values is None or "last" not in values:
+            return None, "warn"
+        seconds = read.duration(values["last"], f"{path}.last")
+        above = "warn"
+        if "above_alpha" in values:
+            above = read.choice(values["above_alpha"], f"{path}.above_alpha",
+                                ("warn", "refuse"), what="action") or "warn"
+        return seconds, above
+    return read.duration(node, path), "warn"
 
 
 def _probes(

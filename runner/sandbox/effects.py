@@ -25,28 +25,39 @@ from runner.sandbox import client, state
 SAMPLES = 4
 
 
-def _timed_get(url: str, timeout: float) -> float:
+def _timed_get(url: str, timeout: float) -> float | None:
+    """Seconds for one successful GET, or None when it failed (a replica down, a 502)."""
     started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback
-        resp.read()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - loopback
+            resp.read()
+    except OSError:
+        return None
     return time.perf_counter() - started
 
 
 def added_latency(st: state.SandboxState, expected: float) -> tuple[float, float]:
-    """``(median through the proxy, median straight to a replica)`` in seconds."""
+    """``(median through the proxy, median straight to a ready replica)`` in seconds.
+
+    Only successful requests count (a replica killed by another fault answers nothing);
+    with fewer than half of either side answering, the delay cannot be measured and a
+    ``PlatformError`` says so.
+    """
     proxy = state.url_of(st, "proxy").rstrip("/") + "/"
-    port = st["replicas"][0]["port"]
-    direct = f"http://127.0.0.1:{port}/"
+    ready = [r for r in client.replicas(st) if r["ready"]]
+    if not ready:
+        raise errors.PlatformError("no replica is ready to time requests against")
+    direct = f"http://127.0.0.1:{ready[0]['port']}/"
     timeout = expected + 5.0
-    try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2 * SAMPLES) as pool:
-            via = [pool.submit(_timed_get, proxy, timeout) for _ in range(SAMPLES)]
-            raw = [pool.submit(_timed_get, direct, timeout) for _ in range(SAMPLES)]
-            through = [f.result() for f in via]
-            straight = [f.result() for f in raw]
-    except OSError as exc:
-        raise errors.PlatformError(f"timing requests through the sandbox proxy failed: {exc}"
-                                   ) from exc
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2 * SAMPLES) as pool:
+        via = [pool.submit(_timed_get, proxy, timeout) for _ in range(SAMPLES)]
+        raw = [pool.submit(_timed_get, direct, timeout) for _ in range(SAMPLES)]
+        through = [t for f in via if (t := f.result()) is not None]
+        straight = [t for f in raw if (t := f.result()) is not None]
+    if 2 * len(through) < SAMPLES or 2 * len(straight) < SAMPLES:
+        raise errors.PlatformError(
+            f"only {len(through)} of {SAMPLES} requests through the proxy and "
+            f"{len(straight)} of {SAMPLES} straight to a replica answered")
     return statistics.median(through), statistics.median(straight)
 
 

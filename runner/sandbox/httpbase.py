@@ -20,6 +20,8 @@ from http import server as http_server
 from types import FrameType
 from typing import Any, ClassVar
 
+import prometheus_client
+
 from runner.sandbox import exposition
 
 MAX_BODY = 64 * 1024
@@ -56,8 +58,8 @@ class Handler(http_server.BaseHTTPRequestHandler):
     def send_json(self, code: int, payload: object) -> None:
         self.send_body(code, json.dumps(payload).encode("utf-8") + b"\n", "application/json")
 
-    def send_metrics(self, metrics: list[exposition.Metric]) -> None:
-        self.send_body(200, exposition.render(metrics), exposition.CONTENT_TYPE)
+    def send_metrics(self, registry: prometheus_client.CollectorRegistry) -> None:
+        self.send_body(200, exposition.render(registry), exposition.CONTENT_TYPE)
 
     def read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)

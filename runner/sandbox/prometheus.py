@@ -22,25 +22,20 @@ Decisions:
 from __future__ import annotations
 
 import atexit
-import base64
 import dataclasses
 import json
 import os
 import shutil
 import signal
-import ssl
 import subprocess
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from runner import errors
-from runner.sandbox import net
+from runner.sandbox import net, promaccess
 
 BINARY = "prometheus"
 INSTALL_HINT = (
@@ -58,28 +53,9 @@ class PrometheusMissing(errors.PlatformError):
     """The ``prometheus`` binary is not on PATH; the message says how to install it."""
 
 
-@dataclasses.dataclass(frozen=True)
-class Access:
-    """How to reach a secured Prometheus: the CA that signed its certificate, a login."""
-
-    ca_file: Path | None = None
-    username: str | None = None
-    password: str | None = dataclasses.field(default=None, repr=False)
-
-    def open(self, url: str, timeout: float) -> Any:
-        """``urllib.request.urlopen`` with this CA and login (a loopback URL we started)."""
-        request = urllib.request.Request(url)  # noqa: S310 - loopback URLs we built ourselves
-        if self.username is not None:
-            pair = f"{self.username}:{self.password or ''}".encode()
-            request.add_header("Authorization", "Basic " + base64.b64encode(pair).decode())
-        context = None
-        if url.startswith("https://"):
-            context = ssl.create_default_context(
-                cafile=str(self.ca_file) if self.ca_file else None)
-        return urllib.request.urlopen(request, timeout=timeout, context=context)  # noqa: S310
-
-
-OPEN = Access()
+Access = promaccess.Access
+OPEN = promaccess.OPEN
+wait_until_up = promaccess.wait_until_up
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,14 +176,6 @@ def start(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _ready(url: str, access: Access, timeout: float) -> bool:
-    try:
-        with access.open(f"{url}/-/ready", timeout) as resp:
-            return 200 <= int(resp.status) < 300
-    except (OSError, ValueError):
-        return False
-
-
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Path,
                 access: Access = OPEN) -> None:
     deadline = time.monotonic() + timeout
@@ -225,7 +193,7 @@ def _wait_ready(proc: subprocess.Popen[bytes], url: str, timeout: float, log: Pa
                 return
             except errors.PlatformError:
                 pass
-        elif _ready(url, access, timeout=min(1.0, max(0.1, remaining))):
+        elif promaccess.ready(url, access, timeout=min(1.0, max(0.1, remaining))):
             return
         else:
             time.sleep(0.05)
@@ -257,57 +225,6 @@ def reload(server: PrometheusServer, jobs: Mapping[str, Sequence[str]], *,
         raise errors.PlatformError(
             f"Prometheus at {server.url} (pid {server.pid}) is not running; start it again."
         ) from exc
-
-
-def _query(url: str, promql: str, timeout: float,
-           access: Access = OPEN) -> list[dict[str, object]]:
-    full = f"{url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
-    with access.open(full, timeout) as resp:
-        body = json.load(resp)
-    result: list[dict[str, object]] = body.get("data", {}).get("result", [])
-    return result
-
-
-def _target_errors(url: str, timeout: float, access: Access = OPEN) -> str:
-    try:
-        with access.open(f"{url}/api/v1/targets", timeout) as resp:
-            body = json.load(resp)
-    except (OSError, ValueError):
-        return "(targets unavailable)"
-    found = [
-        f"{t.get('scrapeUrl')}: {t.get('health')} {t.get('lastError') or ''}".strip()
-        for t in body.get("data", {}).get("activeTargets", [])
-    ]
-    return "; ".join(found) or "(no active targets yet)"
-
-
-def wait_until_up(url: str, jobs: Sequence[str], *, timeout: float = 30.0,
-                  access: Access = OPEN) -> None:
-    """Poll until every target of each job in ``jobs`` has ``up == 1`` (bounded)."""
-    deadline = time.monotonic() + timeout
-    pending = list(jobs)
-    while True:
-        still: list[str] = []
-        for job in pending:
-            try:
-                series = _query(url, f'up{{job="{job}"}}', timeout=2.0, access=access)
-            except (OSError, ValueError):
-                still.append(job)
-                continue
-            values = [float(str(s["value"][1])) for s in series]  # type: ignore[index]
-            if not values or min(values) < 1:
-                still.append(job)
-        pending = still
-        if not pending:
-            return
-        if time.monotonic() + 0.2 > deadline:
-            break
-        time.sleep(0.2)
-    raise errors.PlatformError(
-        f"Prometheus at {url} does not see job(s) {', '.join(pending)} up after {timeout:g} s. "
-        f"Targets: {_target_errors(url, 2.0, access)}. Check that the exporters listen where the "
-        "config says."
-    )
 
 
 def reap(pid: int) -> None:

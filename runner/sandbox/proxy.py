@@ -28,6 +28,8 @@ import threading
 import time
 from collections.abc import Sequence
 
+import prometheus_client
+
 from runner.sandbox import exposition, httpbase, latency
 
 UPSTREAM_TIMEOUT = 10.0
@@ -49,18 +51,17 @@ class Proxy:
         self._lock = threading.Lock()
         self._local = threading.local()
         self.latency = latency.LatencyTable(seed=seed)
-        self.requests = exposition.Counter(
-            "gameday_proxy_requests_total", "Requests answered to clients, by status code.",
-            label="code", initial=("200", "500", "502", "503"))
-        self.duration = exposition.Histogram(
-            "gameday_proxy_request_duration_seconds",
+        self.registry = exposition.registry()
+        self.requests = exposition.codes_counter(
+            self.registry, "gameday_proxy_requests_total",
+            "Requests answered to clients, by status code.", ("200", "500", "502", "503"))
+        self.duration = exposition.latency_histogram(
+            self.registry, "gameday_proxy_request_duration_seconds",
             "Client-side request duration in seconds, injected latency included.")
-        self.injections = exposition.Gauge(
-            "gameday_proxy_latency_injections", "Latency injections live right now.")
-
-    def metrics(self) -> list[exposition.Metric]:
-        self.injections.set(len(self.latency.active()))
-        return [self.requests, self.duration, self.injections]
+        self.injections = prometheus_client.Gauge(
+            "gameday_proxy_latency_injections", "Latency injections live right now.",
+            registry=self.registry)
+        self.injections.set_function(lambda: len(self.latency.active()))
 
     def order(self) -> list[tuple[str, int]]:
         """The upstreams in the order this request should try them (round robin)."""
@@ -127,7 +128,7 @@ class ProxyHandler(httpbase.Handler):
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
-            self.send_metrics(self.proxy.metrics())
+            self.send_metrics(self.proxy.registry)
         elif path == "/-/healthz":
             self.send_body(200, b"ok\n")
         elif path == "/-/latency":
@@ -189,7 +190,7 @@ class ProxyHandler(httpbase.Handler):
             self.wfile.write(data)
         self.wfile.flush()
         self.proxy.duration.observe(time.perf_counter() - started)
-        self.proxy.requests.inc(str(status))
+        self.proxy.requests.labels(str(status)).inc()
 
 
 def parse_upstream(text: str) -> tuple[str, int]:

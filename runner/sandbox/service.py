@@ -32,14 +32,13 @@ class Replica:
         self.service_time = service_time
         self.error_rate = error_rate
         self.random = random.Random(seed)  # noqa: S311 - simulated errors, not security
-        self.requests = exposition.Counter(
-            "demo_http_requests_total", "Requests answered by this replica, by status code.",
-            label="code", initial=("200", "500"))
-        self.duration = exposition.Histogram(
-            "demo_request_duration_seconds", "Server-side request duration in seconds.")
-
-    def metrics(self) -> list[exposition.Metric]:
-        return [self.requests, self.duration]
+        self.registry = exposition.registry()
+        self.requests = exposition.codes_counter(
+            self.registry, "demo_http_requests_total",
+            "Requests answered by this replica, by status code.", ("200", "500"))
+        self.duration = exposition.latency_histogram(
+            self.registry, "demo_request_duration_seconds",
+            "Server-side request duration in seconds.")
 
 
 class ServiceHandler(httpbase.Handler):
@@ -52,7 +51,7 @@ class ServiceHandler(httpbase.Handler):
         if path == "/healthz":
             self.send_body(200, b"ok\n")
         elif path == "/metrics":
-            self.send_metrics(self.replica.metrics())
+            self.send_metrics(self.replica.registry)
         else:
             self._work()
 
@@ -71,7 +70,7 @@ class ServiceHandler(httpbase.Handler):
         body = f"{replica.name} {'error' if failed else 'ok'}\n".encode()
         self.send_body(code, body)
         replica.duration.observe(time.perf_counter() - started)
-        replica.requests.inc(str(code))
+        replica.requests.labels(str(code)).inc()
 
 
 def make_server(port: int, replica: Replica, host: str = "127.0.0.1") -> httpbase.Server:

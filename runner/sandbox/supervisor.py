@@ -34,6 +34,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TypedDict
 
+import prometheus_client
+
 from runner.sandbox import exposition, httpbase
 
 POLL_INTERVAL = 0.1
@@ -80,11 +82,13 @@ class Supervisor:
         self.replica_args = tuple(replica_args)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        self.ready_gauge = exposition.Gauge(
+        self.registry = exposition.registry()
+        self.ready_gauge = prometheus_client.Gauge(
             "gameday_sandbox_ready_replicas", "Replicas alive and answering /healthz.",
-            labels=[("service", service)])
-        self.restarts_total = exposition.Counter(
-            "gameday_sandbox_restarts_total", "Replicas started again after they died.")
+            ["service"], registry=self.registry).labels(service)
+        self.restarts_total = prometheus_client.Counter(
+            "gameday_sandbox_restarts_total", "Replicas started again after they died.",
+            registry=self.registry)
 
     def _spawn(self, slot: ReplicaSlot) -> None:
         command = [sys.executable, "-m", "runner.sandbox.service", "--port", str(slot.port),
@@ -200,7 +204,7 @@ class ControlHandler(httpbase.Handler):
         if path == "/replicas":
             self.send_json(200, self.supervisor.replicas())
         elif path == "/metrics":
-            self.send_metrics([self.supervisor.ready_gauge, self.supervisor.restarts_total])
+            self.send_metrics(self.supervisor.registry)
         elif path == "/healthz":
             self.send_body(200, b"ok\n")
         else:

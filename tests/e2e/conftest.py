@@ -1,4 +1,4 @@
-"""End-to-end fixtures: a real local sandbox per session and `gameday` as a real process."""
+"""End-to-end helpers: `gameday` as a real process (the sandbox is tests/fixtures/sandbox.py)."""
 
 from __future__ import annotations
 
@@ -17,16 +17,6 @@ import pytest
 from runner.sandbox import client, manager
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    state_dir = tmp_path_factory.mktemp("e2e") / "sandbox"
-    manager.up(state_dir)
-    try:
-        yield state_dir
-    finally:
-        manager.down(state_dir)
 
 
 def gameday(*args: str | Path, timeout: float = 240) -> subprocess.CompletedProcess[str]:

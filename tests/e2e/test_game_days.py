@@ -31,6 +31,11 @@ def test_a_replica_kill_the_service_survives_holds(sandbox: Path, tmp_path: Path
     assert intent is not None and len(intent["targets"]) == 1
     report = (journal.path.parent / "report.md").read_text()
     assert "Verdict: held" in report and intent["targets"][0] in report
+    effect = journal.first("fault-effect")
+    assert effect is not None and effect["ok"] is True
+    assert effect["measured"]["killed"] == intent["targets"]
+    verified = journal.first("revert-verified")
+    assert verified is not None and verified["ok"] is True and "run again" in verified["detail"]
     assert wait_until(lambda: ready(sandbox) == 3)
 
 
@@ -47,6 +52,12 @@ def test_latency_that_breaks_the_p99_slo_aborts_within_a_few_ticks_and_is_revert
     assert active_latency(sandbox) == []
     reverted = [e for e in journal.of_type("revert-result") if e["ok"]]
     assert len(reverted) == 1
+    effect = journal.first("fault-effect")
+    assert effect is not None and effect["ok"] is True, effect
+    requested = effect["measured"]["requested_s"]
+    assert 0.5 * requested <= effect["measured"]["added_s"] <= 3 * requested
+    verified = journal.first("revert-verified")
+    assert verified is not None and verified["ok"] is True
     report = (journal.path.parent / "report.md").read_text()
     assert "Abort decision to all faults reverted" in report
     junit = (journal.path.parent / "junit.xml").read_text()

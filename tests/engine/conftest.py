@@ -11,7 +11,7 @@ import pytest
 from runner import ports, testing
 from runner.engine import clock as clock_mod
 from runner.engine import run as run_mod
-from runner.journal import writer
+from runner.journal import disk, writer
 from runner.model import experiment as model
 
 TICK = 5.0
@@ -55,10 +55,13 @@ class Harness:
     sink: testing.MemorySink
     sentinels: tuple[ports.Sentinel, ...] = ()
     lease: ports.TargetLease | None = None
+    journal_ops: disk.Ops | None = None
+    journal_reserve: int = disk.RESERVE_BYTES
 
     def run(self, *, dry: bool = False) -> run_mod.Outcome:
         with writer.JournalWriter(self.journal_path, now=self.clock.time,
-                                  listeners=[self.sink.emit]) as jw:
+                                  listeners=[self.sink.emit], ops=self.journal_ops,
+                                  reserve_bytes=self.journal_reserve) as jw:
             run_ports = run_mod.RunPorts(self.metrics, self.platform, self.activities,
                                          self.clock, jw, self.cancel,
                                          sentinels=self.sentinels, lease=self.lease)

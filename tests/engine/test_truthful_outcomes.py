@@ -8,7 +8,7 @@ from typing import Any
 
 from runner import errors
 from runner.errors import ExitCode
-from runner.journal import reader, recovery
+from runner.journal import disk, reader, recovery
 from tests.engine.conftest import Harness
 
 
@@ -116,3 +116,49 @@ def test_reverts_run_even_when_the_journal_fails_mid_window(
     assert any(line.startswith("revert-result") for line in outcome.unrecorded)
     # what did reach the disk is an intact chain
     assert reader.verify(reader.read(h.journal_path)) == []
+
+
+class FullDiskOnce(disk.Ops):
+    """The disk fills up once the watch is under way; the reserve's room is what is left."""
+
+    def __init__(self) -> None:
+        self.full = False
+        self.failed = 0
+
+    def write(self, fd: int, data: memoryview) -> int:
+        if self.full and self.failed == 0:
+            self.failed += 1
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(fd, data)
+
+
+def test_a_disk_that_fills_up_ends_the_window_while_the_reverts_still_fit(
+        harness: Callable[..., Harness]) -> None:
+    h = harness()
+    ops = FullDiskOnce()
+    h.journal_ops = ops
+
+    def listener(event: dict[str, Any]) -> None:
+        if event["type"] == "tick" and event.get("phase") == "watch" and event["tick"] == 3:
+            ops.full = True
+
+    h.sink.emit = listener  # type: ignore[method-assign]
+    outcome = h.run()
+    assert ops.failed == 1
+    assert outcome.exit_code == ExitCode.RUNNER_ERROR and outcome.verdict == "stopped"
+    assert "is full" in outcome.reason
+    assert h.activities.ran[-2:] == ["revert-1", "revert-0"]
+    journal = reader.read(h.journal_path)
+    assert journal.last("abort")["kind"] == "journal"
+    assert [e["ok"] for e in journal.of_type("revert-result")] == [True, True]
+    assert journal.last("verdict")["verdict"] == "stopped"
+
+
+def test_a_run_whose_journal_has_no_reserve_refuses_before_any_fault(
+        harness: Callable[..., Harness]) -> None:
+    h = harness()
+    h.journal_reserve = 0  # as when the disk is already too full for the reserve
+    outcome = h.run()
+    assert outcome.exit_code == ExitCode.REFUSED
+    assert "no room for the reserve" in outcome.reason
+    assert h.activities.ran == []

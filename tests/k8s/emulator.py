@@ -10,7 +10,11 @@ cluster. What kmock does not do, the harness adds, in front of it and in its eve
   seconds, and it keeps ``status.readyReplicas`` up to date;
 - RBAC in miniature: SelfSubjectAccessReview answers (allowed unless listed in
   ``denied``), and the denied calls themselves answer 403;
-- the Chaos Mesh ``NetworkChaos`` CRD, which can be "not installed" (404 everywhere).
+- the Chaos Mesh ``NetworkChaos`` CRD, which can be "not installed" (404 everywhere);
+- optimistic concurrency on Leases and ConfigMaps: every write gets a new
+  ``metadata.resourceVersion``, a merge patch naming a stale one answers 409 Conflict,
+  and ``conflicts`` makes the next patches of an object lose a race on purpose (as if
+  another writer got there first: its version moves, the patch answers 409).
 
 Decision: kmock is asyncio; the clients under test are synchronous. The emulator runs
 its own loop in a daemon thread; tests seed and read state through ``_run`` (a
@@ -41,6 +45,9 @@ STATEFULSETS = kmock.resource("apps", "v1", "statefulsets")
 NETWORKCHAOS = kmock.resource("chaos-mesh.org", "v1alpha1", "networkchaos")
 SSAR = kmock.resource("authorization.k8s.io", "v1", "selfsubjectaccessreviews")
 CONFIGMAPS = kmock.resource("", "v1", "configmaps")
+LEASES = kmock.resource("coordination.k8s.io", "v1", "leases")
+_VERSIONED = (LEASES, CONFIGMAPS)
+_versions = itertools.count(1000)
 
 _uids = itertools.count(1)
 
@@ -110,6 +117,14 @@ class _Emulator(kmock.KubernetesEmulator):
             raise kmock.KubernetesResourceNotFoundError()
         if request.resource in (PODS, DEPLOYMENTS):
             self.harness.dirty = True
+        if request.resource in _VERSIONED:
+            if request.action == kmock.action.UPDATE and request.name is not None:
+                return await kmock.RawHandler._handle(self, request)  # _patch_versioned
+            if request.action == kmock.action.CREATE and isinstance(request.data, dict):
+                meta = request.data.setdefault("metadata", {})
+                meta["resourceVersion"] = str(next(_versions))
+                meta.setdefault("uid", _uid())
+                meta.setdefault("creationTimestamp", _now())
         return await super()._handle(request)
 
 
@@ -117,11 +132,13 @@ class EmulatedCluster:
     """Start with ``start()``, stop with ``stop()``; write a kubeconfig with ``kubeconfig``."""
 
     def __init__(self, *, ready_after: float = 0.3, crd_installed: bool = True,
-                 controller: bool = True) -> None:
+                 controller: bool = True, chaos_mesh: bool = False) -> None:
         self.ready_after = ready_after
         self.crd_installed = crd_installed
         self.controller = controller
+        self.chaos_mesh = chaos_mesh  # a Chaos Mesh controller in miniature (status only)
         self.denied: set[tuple[str, str, str]] = set()  # (verb, group, resource)
+        self.conflicts: dict[tuple[str, str, str], int] = {}  # (plural, ns, name) -> count
         self.namespaces: dict[str, dict[str, str]] = {}  # name -> labels
         self.dirty = True
         self.url = ""
@@ -167,6 +184,10 @@ class EmulatedCluster:
                 kind="StatefulSet", namespaced=True)
             emu.resources["v1/configmaps"] = kmock.ResourceInfo(  # the gameday-stop switch
                 kind="ConfigMap", namespaced=True)
+            emu.resources["coordination.k8s.io/v1/leases"] = kmock.ResourceInfo(
+                kind="Lease", namespaced=True)
+            for versioned in _VERSIONED:
+                emu[kmock.action.UPDATE, versioned] << self._patch_versioned
             if self.crd_installed:
                 emu.resources["chaos-mesh.org/v1alpha1/networkchaos"] = kmock.ResourceInfo(
                     kind="NetworkChaos", namespaced=True, singular="networkchaos",
@@ -202,6 +223,37 @@ class EmulatedCluster:
             ]
         return payload
 
+    async def _patch_versioned(self, request: Any) -> Any:
+        """A merge patch with optimistic concurrency, as the API server does it."""
+        assert self._emu is not None
+        async with self._emu._lock:
+            key = (request.resource, request.namespace, request.name)
+            try:
+                obj = self._emu.objects[key]
+            except KeyError:
+                raise kmock.KubernetesObjectNotFoundError() from None
+            if obj.deleted:
+                raise kmock.KubernetesObjectNotFoundError()
+            data = dict(request.data or {})
+            meta = dict(data.get("metadata") or {})
+            have = (obj.raw.get("metadata") or {}).get("resourceVersion")
+            race = (request.resource.plural, request.namespace, request.name)
+            if self.conflicts.get(race, 0) > 0:
+                self.conflicts[race] -= 1
+                obj.patch({"metadata": {"resourceVersion": str(next(_versions))}})
+                have = "moved"
+            wanted = meta.get("resourceVersion")
+            if have == "moved" or (wanted is not None and wanted != have):
+                raise kmock.KubernetesError(
+                    status=409, reason="Conflict",
+                    message=f'Operation cannot be fulfilled on {request.resource.plural} '
+                            f'"{request.name}": the object has been modified; please apply '
+                            "your changes to the latest version and try again")
+            meta["resourceVersion"] = str(next(_versions))
+            data["metadata"] = meta
+            obj.patch(data)
+            return obj.raw
+
     async def _namespace(self, request: Any) -> Any:
         """kmock reads ``/api/v1/namespaces/NAME`` as a namespace scope, not an object."""
         name = str(request.url.path).rsplit("/", 1)[1]
@@ -228,7 +280,27 @@ class EmulatedCluster:
                 self.dirty = False
                 async with self._emu._lock:  # type: ignore[union-attr]
                     self._reconcile()
+            if self.chaos_mesh:
+                async with self._emu._lock:  # type: ignore[union-attr]
+                    self._inject_chaos()
             await asyncio.sleep(0.05)
+
+    def _inject_chaos(self) -> None:
+        """Report every new NetworkChaos injected into the pods its selector matches."""
+        for (_res, ns, _name), chaos in self._live(NETWORKCHAOS):
+            if (chaos.raw.get("status") or {}).get("conditions"):
+                continue
+            labels = ((chaos.raw.get("spec") or {}).get("selector") or {}).get(
+                "labelSelectors") or {}
+            selector = ",".join(f"{k}={v}" for k, v in labels.items())
+            pods = [obj.raw["metadata"]["name"] for _key, obj in self._live(PODS, ns)
+                    if _selector_matches(selector, obj.raw["metadata"].get("labels") or {})]
+            chaos.patch({"status": {
+                "conditions": [{"type": "Selected", "status": "True"},
+                               {"type": "AllInjected", "status": "True"},
+                               {"type": "AllRecovered", "status": "False"}],
+                "experiment": {"desiredPhase": "Run", "containerRecords": [
+                    {"id": f"{ns}/{pod}", "phase": "Injected"} for pod in pods]}}})
 
     def _live(self, resource: Any, namespace: str | None = None) -> list[tuple[Any, Any]]:
         assert self._emu is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner import errors
-from runner.sandbox import net
+from runner.sandbox import net, promaccess
 from runner.sandbox import prometheus as launcher
 from tests.fixtures.prometheus import PrometheusHandle
 
@@ -99,3 +99,21 @@ def test_waiting_for_http_on_a_closed_port_gives_a_clear_error() -> None:
     with pytest.raises(errors.PlatformError) as caught:
         net.wait_http(url, timeout=0.3)
     assert url in caught.value.message
+
+
+def test_wait_until_up_waits_for_every_target_of_a_job_not_only_the_first_scraped(
+    prometheus_binary: str, tmp_path: Path
+) -> None:
+    from tests.fixtures import exporter as exporter_module
+
+    exporters = [exporter_module.Exporter() for _ in range(3)]
+    server = launcher.start(tmp_path, {"many": [e.target for e in exporters]},
+                            scrape_interval=2.0)
+    try:
+        launcher.wait_until_up(server.url, ["many"], timeout=30.0)
+        ups = promaccess.query(server.url, 'up{job="many"}', timeout=2.0)
+        assert sorted(float(str(s["value"][1])) for s in ups) == [1.0, 1.0, 1.0]  # type: ignore[index]
+    finally:
+        launcher.stop(server.pid)
+        for exp in exporters:
+            exp.close()

@@ -99,3 +99,36 @@ def test_selectors_compare_by_their_matchers() -> None:
     assert selectors.parse("sum(req_total)") is None
     assert selectors.parse('req_total{code=~"[[:alpha:]]"}') is None  # RE2-only syntax
     assert selectors.with_matcher("", "le", "=", "+Inf") == '{le="+Inf"}'
+
+
+def test_a_pod_spelling_le_differently_is_learnt_not_counted_as_slow() -> None:
+    probe = model.LatencyProbe(name="p99", histogram="lat_seconds", max=0.3)
+    read = reads.LatencyRead(probe, "http://prom")
+    a = {"__name__": "lat_seconds_bucket", "pod": "a"}
+    b = {"__name__": "lat_seconds_bucket", "pod": "b"}
+    read.take([[matrix({**a, "le": "0.3"}, (1, 8)), matrix({**a, "le": "+Inf"}, (1, 10))]])
+    # pod b appears; the narrow query only returns its +Inf bucket (it spells 0.30)
+    narrow = [matrix({**a, "le": "0.3"}, (1, 8), (2, 9)), matrix({**a, "le": "+Inf"}, (1, 10),
+              (2, 11)), matrix({**b, "le": "+Inf"}, (2, 50))]
+    assert read.take([narrow]) == ports.Counts(1, 0)  # b left out, not 50 slow requests
+    assert read.queries(3) == ["lat_seconds_bucket[3000ms]"]  # every bucket, once
+    full = [matrix({**a, "le": "0.3"}, (2, 9), (3, 10)), matrix({**a, "le": "+Inf"}, (2, 11),
+            (3, 12)), matrix({**b, "le": "0.30"}, (2, 50), (3, 60)),
+            matrix({**b, "le": "1.0"}, (2, 50), (3, 60)), matrix({**b, "le": "+Inf"}, (2, 50),
+            (3, 61))]
+    assert read.take([full]) == ports.Counts(62, 1)  # b counted from 0 on both sides
+    assert "0\\\\.30" in read.queries(3)[0]
+
+
+def test_a_series_without_the_threshold_bucket_is_left_out_for_good() -> None:
+    probe = model.LatencyProbe(name="p99", histogram="lat_seconds", max=0.3)
+    read = reads.LatencyRead(probe, "http://prom")
+    a = {"__name__": "lat_seconds_bucket", "pod": "a"}
+    odd = {"__name__": "lat_seconds_bucket", "pod": "odd"}
+    read.take([[matrix({**a, "le": "0.3"}, (1, 8)), matrix({**a, "le": "+Inf"}, (1, 10)),
+                matrix({**odd, "le": "5"}, (1, 3)), matrix({**odd, "le": "+Inf"}, (1, 3))]])
+    assert read.bucketless == {(("pod", "odd"),)}
+    later = [matrix({**a, "le": "0.3"}, (1, 8), (2, 9)), matrix({**a, "le": "+Inf"}, (1, 10),
+             (2, 12)), matrix({**odd, "le": "+Inf"}, (1, 3), (2, 30))]
+    assert read.take([later]) == ports.Counts(2, 1)
+    assert read.queries(3)[0] != "lat_seconds_bucket[3000ms]"  # no full read every tick

@@ -144,6 +144,22 @@ class Cluster:
                               "run_id": str(run_id or labels[chaosmesh.RUN_ID_LABEL])})
         return found
 
+    def network_chaos(self, namespace: str, name: str) -> dict[str, Any] | None:
+        """One NetworkChaos, or None when it does not exist."""
+        from kubernetes import client
+
+        try:
+            body: dict[str, Any] = kclient.call(
+                f"reading NetworkChaos {namespace}/{name}",
+                client.CustomObjectsApi(self.api).get_namespaced_custom_object,
+                chaosmesh.GROUP, chaosmesh.VERSION, namespace, chaosmesh.PLURAL, name,
+            )
+        except kclient.ClientError as exc:
+            if exc.status == 404:
+                return None
+            raise self._fail(exc) from exc
+        return body
+
     def delete_network_chaos(self, namespace: str, name: str) -> None:
         """Delete one NetworkChaos; already gone is success."""
         from kubernetes import client

@@ -13,6 +13,9 @@ Decisions:
   revert after a crash hits the cluster the fault went to, not today's current context.
 - A latency fault's ``NetworkChaos`` lives ``duration + margin`` seconds: the window,
   plus slack for the engine's tick alignment and the revert; never unbounded.
+- Effects and reverts are observed (``effects``): the killed UIDs gone, the NetworkChaos
+  there (and injected where Chaos Mesh reports it); after a revert the workloads' ready
+  count back, the NetworkChaos gone.
 - Leftover gameday ``NetworkChaos`` objects are refused (they would falsify the steady
   state) unless the command line asks to sweep them; a sweep is logged and kept in
   ``swept`` for the CLI to print.
@@ -30,7 +33,7 @@ from gameday_k8s import client as kclient
 from gameday_k8s import workloads as wl
 from runner import errors, ports
 from runner.adapters.k8s import cluster as cluster_module
-from runner.adapters.k8s import safety, selection
+from runner.adapters.k8s import effects, safety, selection
 from runner.model import experiment as model
 
 log = logging.getLogger("gameday.k8s")
@@ -75,6 +78,7 @@ class KubernetesPlatform:
         self._sweep = sweep_leftovers
         self._cluster: cluster_module.Cluster | None = None
         self.swept: list[str] = []
+        self.effects = effects.Effects(self.cluster)
 
     # -- connection ----------------------------------------------------------------------
     def cluster(self) -> cluster_module.Cluster:
@@ -191,10 +195,12 @@ class KubernetesPlatform:
         return sorted(keys)
 
     def check_effect(self, fault: ports.PlannedFault, result: Any) -> ports.EffectCheck:
-        return ports.EffectCheck(None, "not checked on Kubernetes yet")
+        """Pod kill: the named UIDs are gone; latency: the NetworkChaos exists (injected)."""
+        return self.effects.check(fault, result)
 
     def verify_revert(self, fault: ports.PlannedFault, within: float) -> ports.RevertCheck:
-        return ports.RevertCheck(None, "not checked on Kubernetes yet")
+        """Pod kill: the workloads' ready count is back; latency: the NetworkChaos is gone."""
+        return self.effects.verify(fault, within)
 
     # -- drafting --------------------------------------------------------------------------
     def _draft(self, experiment: model.Experiment, run_id: str, seed: int) -> _Draft:

@@ -181,4 +181,11 @@ def required_permissions(experiment: model.Experiment) -> list[Permission]:
         if isinstance(probe, model.ReadyReplicasProbe):
             resource = "deployments" if probe.kind == "Deployment" else "statefulsets"
             need("get", "apps", resource, probe.namespace or experiment.target.namespace)
+    # the lock and run Leases (runner/adapters/k8s/lease.py), and the kept journal
+    for ns in dict.fromkeys([experiment.target.namespace,
+                             *(s.namespace for s, _f in scopes(experiment))]):
+        for verb in ("get", "list", "create", "patch", "delete"):
+            need(verb, "coordination.k8s.io", "leases", ns)
+    for verb in ("create", "patch"):
+        need(verb, "", "configmaps", experiment.target.namespace)
     return wanted

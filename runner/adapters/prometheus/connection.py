@@ -16,6 +16,7 @@ fails with that sentence, so preflight reports it like any other connection prob
 from __future__ import annotations
 
 import ast
+import datetime
 import json
 import re
 import ssl
@@ -80,8 +81,12 @@ class Connection:
     def close(self) -> None:
         self._client.close()
 
-    def query(self, promql: str, *, at: float | None = None) -> Any:
+    def query(self, promql: str, *, at: float | None = None,
+              span: tuple[float, float, float] | None = None) -> Any:
         """One instant query (evaluated at Unix time ``at``, or now); ``data.result``.
+
+        ``span`` = (start, end, step) makes it a range query (``/api/v1/query_range``,
+        a matrix), with the same retries and the same failures named (replay's history).
 
         Raises ``QueryFailed`` (Prometheus refused it, with its own error text) or
         ``errors.PlatformError`` (unreachable, timing out, failing, certificate, auth).
@@ -89,7 +94,7 @@ class Connection:
         if self.setup_error is not None:
             raise self.setup_error
         try:
-            return self._once(promql, at)
+            return self._once(promql, at, span)
         except Transient as exc:
             if self.retries == 0:
                 raise self._gave_up(promql, exc) from exc
@@ -105,7 +110,7 @@ class Connection:
         )
         self._sleep(0.1)  # the first retry waits as tenacity's schedule would
         try:
-            return retrying(self._once, promql, at)
+            return retrying(self._once, promql, at, span)
         except Transient as exc:
             raise self._gave_up(promql, exc) from exc
 
@@ -117,11 +122,19 @@ class Connection:
             "prometheus.timeout if it is just slow."
         )
 
-    def _once(self, promql: str, at: float | None) -> Any:
+    def _once(self, promql: str, at: float | None,
+              span: tuple[float, float, float] | None = None) -> Any:
         params = {"timeout": f"{self.timeout:g}"}  # seconds; "0.5s" would be rejected
         if at is not None:
             params["time"] = f"{at:.3f}"
         try:
+            if span is not None:  # exact start/end: the client would round them to seconds
+                start, end = (datetime.datetime.fromtimestamp(x, datetime.UTC)
+                              for x in span[:2])
+                return self._client.custom_query_range(
+                    promql, start_time=start, end_time=end, step=f"{span[2]:g}",
+                    params={**params, "start": f"{span[0]:.3f}", "end": f"{span[1]:.3f}"},
+                    timeout=self.timeout)
             return self._client.custom_query(promql, params=params, timeout=self.timeout)
         except urllib3.exceptions.SSLError as exc:
             raise errors.PlatformError(self._tls_problem(exc)) from exc
@@ -218,20 +231,23 @@ class Connection:
 
 
 def _reason(exc: BaseException) -> str:
-    """The innermost useful words of a requests/urllib3 error, without reprs."""
-    inner: BaseException | None = exc
-    while inner is not None:
-        if isinstance(inner, ssl.SSLError | ssl.CertificateError):
-            return str(getattr(inner, "verify_message", None) or inner.reason or inner) \
-                if isinstance(inner, ssl.SSLError) else str(inner)
+    """The innermost useful words of a urllib3/ssl error chain, without reprs (bounded)."""
+    inner: BaseException = exc
+    for _ in range(8):
+        if isinstance(inner, ssl.SSLCertVerificationError):
+            return str(inner.verify_message or inner.reason or inner)
+        if isinstance(inner, ssl.SSLError):
+            return str(inner.reason or inner)
+        if isinstance(inner, ssl.CertificateError):
+            return str(inner)
         reason = getattr(inner, "reason", None)
-        nested = reason if isinstance(reason, BaseException) else None
-        nested = nested or inner.__cause__ or inner.__context__ or \
-            next((a for a in getattr(inner, "args", ()) if isinstance(a, BaseException)), None)
+        nested = reason if isinstance(reason, BaseException) else (
+            inner.__cause__ or inner.__context__
+            or next((a for a in inner.args if isinstance(a, BaseException)), None))
         if nested is None:
             break
         inner = nested
-    return str(inner or exc)[:300]
+    return str(inner)[:300]
 
 
 def _error_text(text: str) -> str:

@@ -23,6 +23,7 @@ answers back, so the logic is tested on recorded answers too. Decisions:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -32,6 +33,8 @@ from runner.adapters.prometheus import deltas, selectors
 from runner.model import experiment as model
 
 State = Mapping[deltas.SeriesKey, deltas.Point]
+
+log = logging.getLogger(__name__)
 
 
 def duration(seconds: float) -> str:
@@ -122,16 +125,25 @@ class RatioRead:
 
 
 class LatencyRead:
-    """A classic histogram: the +Inf bucket (n) and the threshold's bucket, in one query."""
+    """A classic histogram: the +Inf bucket (n) and the threshold's bucket, in one query.
+
+    A series whose threshold bucket is missing from the answer is left out of the tick
+    (counting its requests as all slow would be a phantom violation): if a new spelling
+    of ``le`` is the cause (a pod exporting ``0.30`` where the others say ``0.3``), the
+    next read fetches every bucket once and learns it; a series that truly has no bucket
+    at the threshold is left out for good, with a warning.
+    """
 
     def __init__(self, probe: model.LatencyProbe, where: str) -> None:
         self.probe = probe
         self.where = where
         self.bound: float | None = None
-        self.spellings: tuple[str, ...] = ()  # the le label values queried
+        self.spellings: frozenset[str] = frozenset()  # the le label values queried
         self.count: State = {}
         self.good: State = {}
         self.pinned = False
+        self.full = True  # the next query asks for every bucket
+        self.bucketless: set[deltas.SeriesKey] = set()
 
     @property
     def primed(self) -> bool:
@@ -140,10 +152,10 @@ class LatencyRead:
     def queries(self, window: float) -> list[str]:
         base = f"{self.probe.histogram}_bucket"
         w = duration(window)
-        if self.bound is None:
+        if self.full:
             return [f"{selector(base, self.probe.match)}[{w}]"]
         only = selectors.with_matcher(self.probe.match, "le", "=~",
-                                      selectors.alternatives(list(self.spellings)))
+                                      selectors.alternatives(sorted(self.spellings)))
         return [f"{base}{only}[{w}]"]
 
     def _choose(self, buckets: deltas.Matrix) -> float:
@@ -157,31 +169,52 @@ class LatencyRead:
             )
         return usable[0]
 
-    def _split(self, buckets: deltas.Matrix, bound: float) -> tuple[deltas.Matrix,
-                                                                      deltas.Matrix]:
+    def _split(self, buckets: deltas.Matrix, bound: float) -> tuple[
+            deltas.Matrix, deltas.Matrix, set[deltas.SeriesKey]]:
+        """(+Inf series that have a threshold bucket, threshold buckets, +Inf orphans)."""
         count = [(k, p) for k, p in buckets if _le(k) == math.inf]
         good = [(k, p) for k, p in buckets if _le(k) == bound]
-        return count, good
+        have = {_without_le(k) for k, _ in good}
+        orphans = {_without_le(k) for k, _ in count} - have
+        return [(k, p) for k, p in count if _without_le(k) not in orphans], good, orphans
+
+    def _learn(self, good: deltas.Matrix, inf: deltas.Matrix,
+               orphans: set[deltas.SeriesKey]) -> None:
+        self.spellings |= {dict(k)["le"] for k, _ in (*good, *inf)}
+        for key in orphans - self.bucketless:
+            log.warning("latency probe %r: series %s has no bucket at %g s; it is left out "
+                        "of the probe", self.probe.name, dict(key), self.bound)
+        self.bucketless |= orphans
+        self.full = False
 
     def take(self, answers: Sequence[Any]) -> ports.Sample:
         buckets = deltas.parse_matrix(answers[0])
         if self.bound is None:
             bound = self._choose(buckets)
-            count_m, good_m = self._split(buckets, bound)
+            count_m, good_m, orphans = self._split(buckets, bound)
             if not count_m:
                 return None
             self.bound = bound
-            self.spellings = tuple(sorted({dict(k)["le"] for k, _ in (*count_m, *good_m)}))
+            self._learn(good_m, count_m, orphans)
             self.count = deltas.advance({}, count_m, primed=False).state
             self.good = deltas.advance({}, good_m, primed=False).state
             return None
-        count_m, good_m = self._split(buckets, self.bound)
+        count_m, good_m, orphans = self._split(buckets, self.bound)
+        if self.full:
+            self._learn(good_m, count_m, orphans)
+        elif orphans - self.bucketless:
+            self.full = True  # a spelling we do not know yet: ask for every bucket once
         count = deltas.advance(self.count, count_m, primed=True)
         good = deltas.advance(self.good, good_m, primed=True)
         self.count, self.good = count.state, good.state
         if not count.advanced:
             return None
         return ports.Counts(count.delta, min(max(count.delta - good.delta, 0.0), count.delta))
+
+
+def _without_le(key: deltas.SeriesKey) -> deltas.SeriesKey:
+    return tuple((name, value) for name, value in key
+                 if name not in ("le", "__name__"))
 
 
 class GaugeRead:
