@@ -15,8 +15,8 @@ the negative-binomial lower tail: exp(−θe)/E_NB[exp(−θe)] with mean m·n_s
 φ_s·m·n_s. That expectation decreases as the mean grows, so the factor has conditional
 mean ≤ 1 under every ratio ≥ m (a composite null). The tilt θ_s is predictable, from
 e^{−θ} = qφ/(1 + q(φ − 1)) (the optimum when the ratio is q·m), and each m averages two
-e-processes (an average of e-processes is one): ¾ on a fixed q aimed at "back to the
-baseline's ratio" (q = max(baseline/m, 0.1)), ¼ on a plug-in q = R̂/m from a short
+e-processes (an average of e-processes is one): 0.8 on a fixed q aimed at "back to the
+baseline's ratio" (q = max(baseline/m, 0.1)), 0.2 on a plug-in q = R̂/m from a short
 forgetting estimate R̂, which wins when the service comes back above its baseline. (The
 plug-in alone remembered the fault's in-flight tail for several ticks and bet nothing
 meanwhile.)
@@ -24,8 +24,9 @@ meanwhile.)
 The question is whether the service is back *from some tick on*: the first ticks after
 a revert still carry the fault's in-flight requests, and a product over every tick would
 never forgive them. So each e-process is a mixture over start times,
-Σ_s π_s Π_{u=s..t} G_u with π_s = 2^−s (Σ π_s ≤ 1: still an e-process; a transient of k
-ticks costs about (k + 1)·log 2), updated as A_t = (A_{t−1} + π_t)·G_t.
+Σ_s π_s Π_{u=s..t} G_u with π_1 = 0.6 and π_s = 0.4·2^−(s−1) after (Σ π_s = 1: still an
+e-process; no transient costs log(1/0.6) = 0.5 nats, a transient of k ≥ 1 ticks about
+log 2.5 + (k − 1)·log 2), updated as A_t = (A_{t−1} + π_t)·G_t.
 
 U_t is the smallest grid m such that every grid m' ≥ m has been rejected (its average
 reached 1/α at some tick): if the true ratio is μ ≥ m_k, then U_t ≤ μ needs H0_{m_k}
@@ -59,12 +60,14 @@ Q_MAX = 0.98
 #: The fixed tilt aims at the baseline's ratio, but never below this share of m.
 Q_FIXED_MIN = 0.1
 #: Its weight in the average with the plug-in (recovery means back to the baseline).
-FIXED_WEIGHT = 0.75
+FIXED_WEIGHT = 0.8
 PRIOR_Q = 0.5  # the tilt's prior when the plan has no baseline ratio
 #: Memory of the ratio estimate, in null errors' worth of requests (it only sizes θ; short,
 #: so that the in-flight tail of the fault does not freeze the tilt for long).
 MEMORY_ERRORS = 2.0
-#: Weight of a start at tick s: START_DECAY^s·(1 − START_DECAY)/START_DECAY, i.e. 2^−s.
+#: Weight of a start at the first tick with data; later starts share the rest,
+#: halving: π_1 = FIRST_START, π_s = (1 − FIRST_START)·2^−(s−1) for s ≥ 2 (Σ π_s = 1).
+FIRST_START = 0.6
 START_DECAY = 0.5
 
 
@@ -148,8 +151,10 @@ def log_factor(n: float, e: float, m: float, phi: float, q: float) -> float:
 
 
 def _log_start(k: int) -> float:
-    """log π_k for a start at the k-th tick with data (k ≥ 1): π_k = 2^−k."""
-    return k * math.log(START_DECAY) + math.log((1.0 - START_DECAY) / START_DECAY)
+    """log π_k for a start at the k-th tick with data (k ≥ 1)."""
+    if k == 1:
+        return math.log(FIRST_START)
+    return math.log(1.0 - FIRST_START) + (k - 1) * math.log(START_DECAY)
 
 
 def _restart(prev: float, log_pi: float) -> float:

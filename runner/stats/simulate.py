@@ -167,7 +167,6 @@ def recovery_back(n: FloatArray, e: FloatArray, *, base: int, p0: float, alpha: 
     log_f = np.full((runs, grid.shape[1]), -np.inf)
     rejected = np.zeros_like(log_w, dtype=np.bool_)
     seen = np.zeros((runs, 1))
-    log_ratio = math.log((1.0 - recovery.START_DECAY) / recovery.START_DECAY)
     out = np.zeros(runs, dtype=np.int64)
     thr = math.log(1.0 / alpha)
     for t in range(nw.shape[1]):
@@ -177,7 +176,9 @@ def recovery_back(n: FloatArray, e: FloatArray, *, base: int, p0: float, alpha: 
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(nbar > 0, nt / nbar, 1.0)
         phi = 1.0 + (phi_b - 1.0) * np.maximum(scale, 1.0)
-        log_pi = (seen + 1.0) * math.log(recovery.START_DECAY) + log_ratio
+        log_pi = np.where(seen == 0, math.log(recovery.FIRST_START),
+                          math.log(1.0 - recovery.FIRST_START)
+                          + seen * math.log(recovery.START_DECAY))
         both = []
         for q in (np.clip((e_acc / n_acc) / grid, recovery.Q_MIN, recovery.Q_MAX),
                   np.clip(prior * p0 / grid, recovery.Q_FIXED_MIN, recovery.Q_MAX)):
