@@ -14,6 +14,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     # module, full-run args, --quick args
     ("benchmarks.validate_bench", ["--runs", "15"], ["--runs", "5"]),
     ("benchmarks.revert_bench", ["--runs", "20"], ["--runs", "20"]),
+    ("benchmarks.guard_bench", ["--kills", "20"], ["--kills", "5"]),
     ("benchmarks.journal_bench", ["--events", "2000"], ["--events", "500"]),
     ("benchmarks.k8s_bench", [], ["--quick"]),
     ("benchmarks.stats_bench", [], ["--quick"]),
@@ -22,6 +23,7 @@ BENCHMARKS: tuple[tuple[str, list[str], list[str]], ...] = (
     ("benchmarks.report_bench", [], ["--quick"]),
     ("benchmarks.replay_bench", [], ["--quick"]),
     ("benchmarks.tick_bench", [], ["--quick"]),
+    ("benchmarks.ctk_bench", ["--runs", "7"], ["--runs", "3"]),
 )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from runner.model import experiment as model
 
@@ -157,6 +157,35 @@ class ActivityRunner(Protocol):
     """Runs one Chaos Toolkit activity; raises ``errors.ActivityError`` on failure."""
 
     def run(self, activity: Mapping[str, Any]) -> Any: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Judgement:
+    """A probe's output held against its tolerance (a Chaos Toolkit method probe)."""
+
+    ok: bool
+    detail: str
+    evidence: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@runtime_checkable
+class StepRunner(ActivityRunner, Protocol):
+    """An activity runner that also serves a method's steps (Chaos Toolkit, ``model.Method``).
+
+    What the pure engine cannot do itself lives here, in the adapter: ``seconds`` resolves
+    a pause (``${name}`` from the configuration), ``observe`` runs a probe whose tolerance
+    decides (no judging of exit or HTTP status), ``judge`` holds its output against the
+    tolerance (chaoslib's own ``within_tolerance``), and ``control`` applies the controls
+    of a level (``method``, ``rollback``) before or after it (chaoslib's ``controls``).
+    """
+
+    def seconds(self, value: float | str) -> float: ...
+
+    def observe(self, activity: Mapping[str, Any]) -> Any: ...
+
+    def judge(self, activity: Mapping[str, Any], output: Any) -> Judgement: ...
+
+    def control(self, level: str, scope: str, state: Any = None) -> None: ...
 
 
 class Sink(Protocol):

@@ -13,7 +13,7 @@ from chaoslib.exceptions import ActivityFailed
 from runner import errors
 from runner.sandbox import client, state
 
-__all__ = ["active_latency", "list_replicas", "ready_replicas"]
+__all__ = ["active_latency", "list_replicas", "ready_replicas", "url"]
 
 
 def ready_replicas(sandbox: str) -> int:
@@ -33,5 +33,18 @@ def active_latency(sandbox: str) -> list[dict[str, Any]]:
     """Live latency injections: ``{id, delay, jitter, ttl, remaining, expires_at}``."""
     try:
         return [dict(i) for i in client.active_latency(state.load_state(sandbox))]
+    except errors.GamedayError as exc:
+        raise ActivityFailed(exc.message) from exc
+
+
+def url(sandbox: str, role: str = "proxy") -> str:
+    """The base URL of a sandbox process (``proxy``, ``supervisor``, ``prometheus``).
+
+    A Chaos Toolkit experiment reads it as a configuration probe (the ports are chosen
+    when the sandbox starts): ``"proxy": {"type": "probe", "provider": {"type":
+    "python", "module": "gameday_local.probes", "func": "url", ...}}``.
+    """
+    try:
+        return state.url_of(state.load_state(sandbox), role)
     except errors.GamedayError as exc:
         raise ActivityFailed(exc.message) from exc

@@ -40,6 +40,11 @@ def chaoslib_version() -> str:
     return str(getattr(chaoslib, "__version__", "unknown"))
 
 
+def tail(value: Any) -> Any:
+    """A bounded copy of an output for the journal (the tail of long text)."""
+    return _tail(value)
+
+
 def _tail(value: Any) -> Any:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")

@@ -96,7 +96,7 @@ class LocalPlatform:
             problems.append(f"The target selector {experiment.target.selector!r} matches nothing "
                             f"in the local sandbox: its only workload is selected by {SELECTOR}.")
         for index, fault in enumerate(experiment.faults):
-            where = f"Fault {index + 1} ({fault.name})"
+            where = f"Fault #{index} ({fault.name})"
             if isinstance(fault, model.PodKillFault | model.LatencyFault) and not _selects_demo(
                     fault.selector):
                 problems.append(f"{where}: selector {fault.selector!r} matches nothing in the "

@@ -229,7 +229,7 @@ class LocalLease:
                 f"Cannot create the target locks in {locks_dir()}: {exc.strerror}. Set "
                 f"{ENV_HOME} (or {ENV_LOCKS}) to a writable directory; nothing was injected."
             ) from exc
-        self._settle(run_id, wanted)
+        self._settle(run_id, wanted, journal)
         now = self._now()
         self._record = RunRecord(
             run_id=run_id, pid=os.getpid(), host=socket.gethostname(), journal=journal,
@@ -238,10 +238,16 @@ class LocalLease:
             lease_seconds=self.lease_seconds, pid_start=process_start(os.getpid()))
         self._save()
 
-    def _settle(self, run_id: str, keys: Sequence[str]) -> None:
-        """Close or refuse over dead runs on these keys (we hold their locks now)."""
+    def _settle(self, run_id: str, keys: Sequence[str], journal: str) -> None:
+        """Close or refuse over dead runs on these keys (we hold their locks now).
+
+        A claim made to revert a journal (``gameday revert``) is not refused over the
+        leftovers of that very journal: finishing them is what it is for.
+        """
+        mine = Path(journal).resolve()
         for record in read_records():
-            if (record["run_id"] == run_id or record.get("state") not in OPEN_STATES
+            if (record["run_id"] == run_id or Path(record["journal"]).resolve() == mine
+                    or record.get("state") not in OPEN_STATES
                     or not overlap(keys, record.get("keys") or [])
                     or holder_alive(record) is True):
                 continue

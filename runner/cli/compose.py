@@ -12,14 +12,19 @@ import dataclasses
 import datetime
 import os
 import re
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from runner import errors
 from runner.model import experiment as model
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from runner import ports
+    from runner.adapters.ctk import parts as ctk_parts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +36,9 @@ class Options:
     context: str | None = None
     allow_production: bool = False
     sweep_leftovers: bool = False
+    #: Chaos Toolkit runs: ``--var`` (already typed) and ``--var-file``, as ``chaos run``.
+    var: tuple[tuple[str, object], ...] = ()
+    var_files: tuple[str, ...] = ()
     lease_seconds: float | None = None  # None: LEASE_TICKS ticks (at least MIN_LEASE s)
 
 
@@ -61,12 +69,18 @@ def resolve_prometheus(exp: model.Experiment, options: Options) -> model.Prometh
 
 
 def build_metrics(exp: model.Experiment, options: Options) -> ports.MetricsSource:
+    if exp.ctk is not None and not exp.steady_state.probes and not exp.abort.alerts:
+        from runner.adapters.ctk import parts
+
+        return parts.NullMetrics()  # a Chaos Toolkit file without Prometheus probes
     from runner.adapters import prometheus
 
     return prometheus.PrometheusSource(resolve_prometheus(exp, options), exp.prometheus.tick)
 
 
 def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
+    if exp.ctk is not None:  # `gameday plan` of a Chaos Toolkit file: checks only
+        return build_ctk(exp, options, planning=True).platform
     if exp.target.platform == "local":
         from runner.adapters import local
 
@@ -87,6 +101,34 @@ def build_platform(exp: model.Experiment, options: Options) -> ports.Platform:
             sweep_leftovers=options.sweep_leftovers,
         )
     raise errors.InputError(f"{exp.source}: unknown target.platform {exp.target.platform!r}.")
+
+
+def build_ctk(exp: model.Experiment, options: Options, warn: Callable[[str], None] | None = None,
+              *, planning: bool = False) -> ctk_parts.Parts:
+    """The parts of a Chaos Toolkit run (session resolved now; ``PreflightRefused``)."""
+    from runner.adapters.ctk import parts
+
+    sandbox = sandbox_dir(options) if exp.target.platform == "local" else None
+    return parts.build(exp, sandbox_dir=sandbox, var=dict(options.var),
+                       var_files=list(options.var_files), warn=warn, planning=planning)
+
+
+def build_revert_activities(started: Mapping[str, Any], experiment_file: Path | None
+                            ) -> ports.ActivityRunner:
+    """``gameday revert``'s activity runner: a Chaos Toolkit run's rollbacks get their
+    configuration and secrets again (``runner.adapters.ctk.parts.for_revert``)."""
+    document = started.get("experiment")
+    if not isinstance(document, dict) or "method" not in document:
+        return build_activities()
+    from runner.adapters.ctk import parts
+
+    try:
+        return parts.for_revert(document, experiment_file)
+    except errors.GamedayError as exc:
+        print(f"gameday: warning: the run's configuration cannot be resolved again "
+              f"({exc.message}); placeholders in its rollbacks stay as written",
+              file=sys.stderr)
+        return build_activities()
 
 
 LEASE_TICKS = 3
@@ -146,6 +188,10 @@ def build_sentinels(exp: model.Experiment, options: Options,
 
 
 def build_activities() -> ports.ActivityRunner:
+    # Import chaoslib now, before any lease is taken: a first import inside the fault
+    # window takes seconds on a loaded machine, time in which nothing renews the lease.
+    import chaoslib.activity  # noqa: F401
+
     from runner.adapters import chaos
 
     return chaos.ChaosToolkitActivities()

@@ -35,8 +35,8 @@ from runner.engine import clock as clock_mod
 from runner.errors import ExitCode
 from runner.guard import policy
 from runner.guard import watch as watch_mod
+from runner.journal import chain, writer
 from runner.journal import keys as journal_keys
-from runner.journal import writer
 
 POLL = 0.25  # seconds between looks of a local guard (a takeover is due at lease expiry)
 RETRY_AFTER = 30.0  # seconds before a failed takeover is tried again
@@ -86,7 +86,14 @@ def take_over(record: locks.RunRecord, *, by: str, note: str, key: bytes | None 
             return ExitCode.HELD
         journal = Path(fresh["journal"])
         _note(journal, fresh, by=by, note=note, key=key, out=stream)
-        code = reverting.revert_journal(journal, sink=live.PlainSink(stream))
+        seq, digest = fresh.get("head_seq"), fresh.get("head_hash")
+        head = chain.Head(seq, digest) if seq is not None and digest else None
+
+        def say(text: str) -> None:
+            print(text, file=stream, flush=True)
+
+        code = reverting.revert_journal(journal, sink=live.PlainSink(stream), key=key,
+                                        expected_head=head, say=say, by=by)
         done = code == ExitCode.HELD
         closed = locks.close_record(fresh, locks.REVERTED if done else locks.REVERT_FAILED,
                                     f"{note}; {by}; gameday revert exit {int(code)}")
@@ -181,6 +188,19 @@ def _run_over(parent: int | None, started: float
     return stop
 
 
+def _warm_up(*, kubernetes: bool) -> None:
+    """Import what a takeover runs now, not in the seconds after a runner died."""
+    import importlib
+
+    from runner.cli import compose, reverting  # noqa: F401
+
+    compose.build_activities()
+    for name in ("gameday_k8s.actions", "chaosk8s.deployment.actions") if kubernetes \
+            else ("gameday_local.actions",):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
 @click.command("guard")
 @click.option("--dir", "home_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="The gameday home whose runs to watch (default: "
@@ -217,6 +237,7 @@ def guard(home_dir: Path | None, run_id: str | None, parent: int | None,
     Exit 0 when every takeover reverted; 5 when one failed (a human must act).
     """
     key = journal_keys.load(journal_key_file)
+    _warm_up(kubernetes=bool(namespaces))
     if home_dir is not None:
         os.environ[locks.ENV_HOME] = str(home_dir)
         os.environ.pop(locks.ENV_LOCKS, None)

@@ -205,7 +205,9 @@ def _run_lock(read: Any) -> Iterator[object]:
         yield None
         return
     run_id = read.events[0].get("run_id", "?")
-    lease = locks.LocalLease()
+    # The dead run's own record (its faults pending) is what this session finishes, so
+    # it must not refuse the session: it is "being swept" (the leftovers hook), others are not.
+    lease = locks.LocalLease(leftovers=lambda record: record.get("run_id") == run_id)
     try:
         lease.acquire(f"revert-{run_id}", keys, str(read.path))
     except errors.PreflightRefused as exc:

@@ -66,9 +66,14 @@ def k8s() -> None:
               help="Only the Job, for each further run: ... | kubectl create -f -")
 @click.option("--reader", is_flag=True,
               help="Only a Pod that mounts the journal volume, to kubectl cp journals out.")
+@click.option("--guard", "guard", is_flag=True,
+              help="Only the guard Deployment (dead man's switch) watching FILE's namespaces.")
+@click.option("--guard-scale", is_flag=True,
+              help="Let the guard patch Deployments (to restore a Chaos Toolkit scale).")
 def manifests(file: Path, image: str | None, schedule: str | None, timezone: str,
               namespace: str | None, journal: str, journal_size: str, secret: str | None,
-              metrics_port: int | None, job_only: bool, reader: bool) -> None:
+              metrics_port: int | None, job_only: bool, reader: bool, guard: bool,
+              guard_scale: bool) -> None:
     """Print the manifests that run FILE as a Kubernetes Job or CronJob."""
     from runner.adapters.k8s import manifests as builder
     from runner.model import document, loader
@@ -101,7 +106,12 @@ def manifests(file: Path, image: str | None, schedule: str | None, timezone: str
                                 schedule=schedule, timezone=timezone, journal=volume,
                                 journal_size=journal_size, secret=secret,
                                 metrics_port=metrics_port)
-    if reader:
+    if guard:
+        from runner.adapters.k8s.manifests import guard as guard_builder
+
+        documents = guard_builder.build(experiment, home=builder.home_of(experiment, settings),
+                                        image=settings.image, scale=guard_scale)
+    elif reader:
         documents = [builder.reader(experiment, file, settings)]
     else:
         for note in builder.warnings(experiment, file, text, settings):

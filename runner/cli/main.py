@@ -11,11 +11,12 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
 
 from runner import __version__, errors
-from runner.cli import compose
+from runner.cli import compose, ctkopts
 from runner.errors import ExitCode
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parents[2] / "experiments"
@@ -80,15 +81,16 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
 @click.option("--context", default=None, help="Kube context to use.")
 @click.option("--allow-production", is_flag=True, help="Allow a production-looking context.")
 @json_option
+@ctkopts.options
 def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str | None,
-         allow_production: bool, as_json: bool) -> None:
+         allow_production: bool, as_json: bool, **ctk: Any) -> None:
     """Dry run: targets, blast radius, queries; touches nothing."""
     from runner.cli import planning
     from runner.model import loader
 
-    exp = loader.load(file)
-    planning.show(exp, _options(sandbox, kubeconfig, context, allow_production),
-                  as_json=as_json)
+    exp, opts = ctkopts.apply(loader.load(file),
+                              _options(sandbox, kubeconfig, context, allow_production), ctk)
+    planning.show(exp, opts, as_json=as_json)
 
 
 @cli.command()
@@ -107,6 +109,7 @@ def plan(file: Path, sandbox: Path | None, kubeconfig: str | None, context: str 
               help="Preflight, baseline and the watch on live metrics, injecting nothing.")
 @click.option("--journal-key-file", type=click.Path(path_type=Path), default=None,
               help="Key for an HMAC-SHA256 journal chain (default: $GAMEDAY_JOURNAL_KEY).")
+@ctkopts.options
 @click.option("--metrics-port", metavar="[HOST:]PORT", default=None,
               help="Serve gameday's own metrics on /metrics (PORT alone: on 127.0.0.1).")
 @click.option("--pushgateway", metavar="URL", default=None,
@@ -121,17 +124,19 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
         kubeconfig: str | None, context: str | None, allow_production: bool,
         sweep_leftovers: bool, dry: bool, journal_key_file: Path | None,
         metrics_port: str | None, pushgateway: str | None,
-        metrics_textfile: Path | None, lease: float | None, with_guard: bool) -> None:
+        metrics_textfile: Path | None, lease: float | None, with_guard: bool,
+        **ctk: Any) -> None:
     """Run an experiment: preflight, baseline, inject, watch, revert, recovery, verdict."""
     from runner.cli import live, runs
     from runner.journal import keys as journal_keys
     from runner.model import loader
 
-    exp = loader.load(file)
+    exp, opts = ctkopts.apply(
+        loader.load(file), _options(sandbox, kubeconfig, context, allow_production,
+                                    sweep_leftovers, lease), ctk)
     with runs.open_sink(metrics_port, pushgateway, metrics_textfile) as sink:
         finished = runs.execute(
-            exp, _options(sandbox, kubeconfig, context, allow_production, sweep_leftovers,
-                          lease),
+            exp, opts,
             journal_dir=journal_dir or compose.reports_root(), sink=sink, seed=seed,
             dry=dry, journal_key=journal_keys.load(journal_key_file), guard=with_guard,
             journal_key_file=journal_key_file,

@@ -91,6 +91,10 @@ def build(exp: model.Experiment, options: compose.Options) -> dict[str, Any]:
         for f in platform.plan(exp, "plan", seed)
     ]
     doc["power"] = _power(exp, metrics)
+    from runner.cli import ctkopts
+
+    if (section := ctkopts.plan_section(exp, platform)) is not None:
+        doc["chaostoolkit"] = section  # a Chaos Toolkit file: method, rollbacks, strategies
     return doc
 
 
@@ -193,4 +197,7 @@ def _render(doc: dict[str, Any]) -> None:
         else:
             weak = " WARNING: more than half the window." if row["weak"] else ""
             click.echo(head + f"~{ticks} tick(s) of the {window}-tick window.{weak}")
+    from runner.cli import ctkopts
+
+    ctkopts.render_plan(doc.get("chaostoolkit"))
     click.echo("preflight: ok (nothing was touched)")

@@ -133,23 +133,25 @@ def revert_journal(
     experiment: Path | None = None,
     say: Say = print,
     warn: Say | None = None,
+    by: str = "gameday revert",
 ) -> ExitCode:
     """Check, show, and (unless refused) run the pending reverts of a run's journal.
 
     ``experiment``: the experiment file the run ran, when the path the journal recorded
     does not reach it from here (it vouches for the journal's copy if its sha256 matches).
+    ``by``: who reverts, as journaled in each ``revert-result`` (the guard names itself).
     """
     first = reader.read(path, key=key, expected_head=expected_head)
     with lock(first) if lock is not None else contextlib.nullcontext():
         read = reader.read(first.path, key=key, expected_head=expected_head) \
             if lock is not None else first
         return _session(read, sink=sink, force=force, key=key, activities=activities,
-                        experiment=experiment, say=say, warn=warn or say)
+                        experiment=experiment, say=say, warn=warn or say, by=by)
 
 
 def _session(read: reader.Journal, *, sink: ports.Sink, force: bool, key: bytes | None,
              activities: ports.ActivityRunner | None, experiment: Path | None, say: Say,
-             warn: Say) -> ExitCode:
+             warn: Say, by: str = "gameday revert") -> ExitCode:
     started = read.events[0]
     if started.get("type") != events.RUN_STARTED:
         raise errors.InputError(
@@ -197,8 +199,11 @@ def _session(read: reader.Journal, *, sink: ports.Sink, force: bool, key: bytes 
              "reverts run when it ends. Rerun with --force to revert under it anyway.")
         return ExitCode.REFUSED
     recorder = _Recorder(jw, failure.message if failure else None)
-    outcomes = _run(runnable, refused, recorder, activities or compose.build_activities(),
-                    known.run_id, force)
+    # A Chaos Toolkit run's rollbacks get their ${name} configuration and secrets again:
+    # from the experiment file when it still matches the run (else the journal's copy).
+    runner = activities or compose.build_revert_activities(
+        started, Path(experiment or started.get("source", "")) if confirmed else None)
+    outcomes = _run(runnable, refused, recorder, runner, known.run_id, force, by)
     if jw is not None:
         jw.close(seal=True)
         if jw.failure is not None and not recorder.failure:
@@ -216,7 +221,7 @@ def _open(path: Path, sink: ports.Sink, key: bytes | None
 
 def _run(runnable: list[provenance.Decision], refused: list[provenance.Decision],
          record: _Recorder, activities: ports.ActivityRunner, run_id: str,
-         force: bool) -> list[reverts.RevertOutcome]:
+         force: bool, by: str = "gameday revert") -> list[reverts.RevertOutcome]:
     from runner.cli import runs  # signals are recorded, not obeyed: a revert is never cut
 
     record(events.REVERT_SESSION, state="started", run_id=run_id,
@@ -224,7 +229,7 @@ def _run(runnable: list[provenance.Decision], refused: list[provenance.Decision]
            not_run=[d.fault for d in refused])
     with runs.signals_to(clock_mod.Cancel()):
         stack = reverts.RevertStack(activities, record,
-                                    clock_mod.SystemClock(), by="gameday revert")
+                                    clock_mod.SystemClock(), by=by)
         for d in runnable:
             stack.push(reverts.RevertEntry(d.fault, d.name, d.revert))
         outcomes = stack.revert_all()

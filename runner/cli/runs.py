@@ -85,11 +85,13 @@ def execute(
 
     stop.refuse_if_stopped("run")  # before anything is built: nothing starts while stopped
     cancel = clock_mod.Cancel()
+    ctk = compose.build_ctk(exp, options, warn=_warn) if exp.ctk is not None else None
     with signals_to(cancel):
         try:
             metrics = compose.build_metrics(exp, options)
-            platform = compose.build_platform(exp, options)
-            every = (*compose.build_sentinels(exp, options, metrics), *sentinels)
+            platform = ctk.platform if ctk else compose.build_platform(exp, options)
+            every = (*compose.build_sentinels(exp, options, metrics), *sentinels,
+                     *(ctk.sentinels if ctk else ()))
         except errors.PlatformError as exc:
             raise errors.PreflightRefused(
                 f"Refused before any fault: {exc.message} Nothing was injected."
@@ -99,7 +101,7 @@ def execute(
         history = replay_cli.preflight(exp, options)  # steady_state.history, before any fault
         for line in history.lines:
             print(f"gameday: {line}", file=sys.stderr)
-        activities = compose.build_activities()
+        activities = ctk.activities if ctk else compose.build_activities()
         run_id = run_id or compose.new_run_id(exp.title)
         run_dir = journal_dir / run_id
         journal_path = run_dir / "journal.jsonl"
@@ -108,27 +110,39 @@ def execute(
         lease = compose.build_lease(exp, options, run_id=run_id, key=journal_key)
         watchdog = guard_mod.spawn(run_id, run_dir / "guard.log", key_file=journal_key_file) \
             if guard and not dry else None
-        with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
-                                  key=journal_key, scrub=exp.prometheus.secret_values()) as jw:
-            observe = getattr(lease, "observe", None)  # a lease that mirrors pending reverts
-            if callable(observe):
-                jw.add_listener(observe)
-            run_ports = run_mod.RunPorts(
-                metrics=metrics, platform=platform, activities=activities,
-                clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
-                sentinels=every, lease=lease,
-            )
-            outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
-                                  versions=compose.versions(), dry=dry,
-                                  history=history.calibration).execute()
+        scrub = exp.prometheus.secret_values() + (ctk.session.secret_values() if ctk else ())
+        outcome: run_mod.Outcome | None = None
+        try:
+            with writer.JournalWriter(journal_path, now=time.time, listeners=[sink.emit],
+                                      key=journal_key, scrub=scrub) as jw:
+                observe = getattr(lease, "observe", None)  # a lease mirroring pending reverts
+                if callable(observe):
+                    jw.add_listener(observe)
+                run_ports = run_mod.RunPorts(
+                    metrics=metrics, platform=platform, activities=activities,
+                    clock=clock_mod.SystemClock(cancel), journal=jw, cancel=cancel,
+                    sentinels=every, lease=lease,
+                )
+                outcome = run_mod.Run(exp, run_ports, run_id=run_id, seed=chosen_seed,
+                                      versions=compose.versions(), dry=dry,
+                                      history=history.calibration).execute()
+        finally:
+            if ctk is not None:  # the experiment's after-controls, cleanup, safeguards
+                ctk.close({"verdict": outcome.verdict if outcome else None,
+                           "deviated": bool(outcome and outcome.exit_code == 1)})
         if watchdog is not None:
             guard_mod.settle(watchdog)
+    assert outcome is not None
     for line in outcome.unrecorded:
         print(f"gameday: not in the journal: {line}", file=sys.stderr)
     written: tuple[Path, ...] = ()
     if write_reports:
         written = write_all_reports(journal_path)
     return Finished(outcome, run_dir, journal_path, written)
+
+
+def _warn(message: str) -> None:
+    print(f"gameday: warning: {message}", file=sys.stderr, flush=True)
 
 
 def write_all_reports(journal_path: Path) -> tuple[Path, ...]:

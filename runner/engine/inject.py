@@ -6,6 +6,10 @@ judged (the activity runner raises on an exception, a non-zero exit, an HTTP err
 ``fault-result`` → the platform checks the fault took effect (``fault-effect``: e.g. the
 latency measured against the one requested, the named replicas gone).
 
+``intend`` / ``failed`` / ``succeeded`` are the same steps one by one, for a method's
+background actions (``runner.engine.method``): the intent is journaled in the run's own
+thread before the action is handed to a worker, and its outcome when it is joined.
+
 A fault that failed or did not take effect ends the run: every fault registered so far
 (this one included, its intent may have half-acted) is reverted and the run exits 4
 saying "the fault did not take effect", never "held".
@@ -15,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from runner import errors, ports
 from runner.engine import context, reverts
@@ -64,27 +68,39 @@ class Injector:
             self.inject(fault)
 
     def inject(self, fault: ports.PlannedFault) -> None:
+        """Intent, revert registered, act, judge, check (see the module docstring)."""
+        self.intend(fault)
+        started = self.ctx.clock.monotonic()
+        try:
+            result = self.ctx.activities.run(fault.action)
+        except Exception as exc:  # noqa: BLE001 - every failure is journaled, then raised
+            self.failed(fault, self.ctx.clock.monotonic() - started, exc)
+        self.succeeded(fault, self.ctx.clock.monotonic() - started, result)
+
+    def intend(self, fault: ports.PlannedFault) -> None:
+        """Checkpoint, then journal the intent (fsynced) and register the revert."""
         ctx = self.ctx
         ctx.checkpoint("inject", fault=fault.index)
         ctx.log(events.FAULT_INTENT, **planned_dict(fault))
         if fault.revert is not None:
             self.stack.push(reverts.RevertEntry(fault.index, fault.name, fault.revert))
-        started = ctx.clock.monotonic()
-        try:
-            result = ctx.activities.run(fault.action)
-        except Exception as exc:
-            message = exc.message if isinstance(exc, errors.GamedayError) else repr(exc)
-            evidence = exc.evidence if isinstance(exc, errors.ActivityError) else {}
-            ctx.log(events.FAULT_RESULT, fault=fault.index, name=fault.name, ok=False,
-                    seconds=round(ctx.clock.monotonic() - started, 6), error=message,
-                    evidence=evidence)
-            raise FaultFailed(
-                f"fault #{fault.index} {fault.name!r} did not take effect: it failed to "
-                f"inject ({message}). Every fault registered so far was reverted."
-            ) from exc
+
+    def failed(self, fault: ports.PlannedFault, seconds: float, exc: BaseException) -> NoReturn:
+        """Journal a failed action and end the run: it did not happen as written (exit 4)."""
+        message = exc.message if isinstance(exc, errors.GamedayError) else repr(exc)
+        evidence = exc.evidence if isinstance(exc, errors.ActivityError) else {}
+        self.ctx.log(events.FAULT_RESULT, fault=fault.index, name=fault.name, ok=False,
+                     seconds=round(seconds, 6), error=message, evidence=evidence)
+        raise FaultFailed(
+            f"fault #{fault.index} {fault.name!r} did not take effect: it failed to "
+            f"inject ({message}). Every fault registered so far was reverted."
+        ) from exc
+
+    def succeeded(self, fault: ports.PlannedFault, seconds: float, result: Any) -> None:
+        """Journal a completed action, then check that it took effect."""
         self.injected += 1
-        ctx.log(events.FAULT_RESULT, fault=fault.index, name=fault.name, ok=True,
-                seconds=round(ctx.clock.monotonic() - started, 6), result=jsonable(result))
+        self.ctx.log(events.FAULT_RESULT, fault=fault.index, name=fault.name, ok=True,
+                     seconds=round(seconds, 6), result=jsonable(result))
         self._check_effect(fault, result)
 
     def _check_effect(self, fault: ports.PlannedFault, result: Any) -> None:

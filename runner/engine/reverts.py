@@ -13,6 +13,11 @@ alike, so both follow one code path. Decisions:
 - Reverting never depends on the journal: every outcome is kept in memory and returned;
   journaling each one is attempted with ``log`` (which must not raise), after the revert
   ran, never before.
+- Entries may belong to a named group (a Chaos Toolkit method's rollbacks,
+  ``runner.engine.rollbacks``): a group may be skipped as a whole (its strategy said
+  so; nothing runs, nothing is claimed), and a group's ``around`` hook runs before its
+  first entry and after its last (rollback-level controls); a failing hook is
+  journaled as a warning and never stops a revert.
 """
 
 from __future__ import annotations
@@ -37,6 +42,10 @@ class RevertEntry:
     fault: int
     name: str
     revert: Mapping[str, Any]
+    group: str | None = None
+
+
+Around = Callable[[str, str, Any], None]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +93,16 @@ class RevertStack:
         self._policy = policy or RetryPolicy()
         self._verify = verify
         self._entries: list[RevertEntry] = []
+        self._skipped: dict[str, str] = {}
+        self._around: dict[str, Around] = {}
+
+    def skip_group(self, group: str, reason: str) -> None:
+        """Do not run the entries of ``group`` (``reason`` is journaled once)."""
+        self._skipped[group] = reason
+
+    def around_group(self, group: str, hook: Around) -> None:
+        """``hook(level, "before"|"after", state)`` around the entries of ``group``."""
+        self._around[group] = hook
 
     def push(self, entry: RevertEntry) -> None:
         self._entries.append(entry)
@@ -94,8 +113,16 @@ class RevertStack:
     def revert_all(self) -> list[RevertOutcome]:
         """Undo everything registered, newest first; never raises; journals each result."""
         outcomes: list[RevertOutcome] = []
-        while self._entries:
+        open_group: str | None = None
+        group_outcomes: list[RevertOutcome] = []
+        for _ in range(len(self._entries)):
             entry = self._entries.pop()
+            if entry.group != open_group:
+                self._hook(open_group, "after", group_outcomes)
+                open_group, group_outcomes = entry.group, []
+                self._hook(open_group, "before", None)
+            if entry.group is not None and entry.group in self._skipped:
+                continue
             outcome = self._revert_one(entry)
             self._log(
                 events.REVERT_RESULT,
@@ -112,7 +139,22 @@ class RevertStack:
                 self._log(events.REVERT_VERIFIED, fault=outcome.fault, name=outcome.name,
                           ok=outcome.verified, detail=outcome.verification, by=self._by)
             outcomes.append(outcome)
+            group_outcomes.append(outcome)
+        self._hook(open_group, "after", group_outcomes)
         return outcomes
+
+    def _hook(self, group: str | None, scope: str, done: list[RevertOutcome] | None) -> None:
+        hook = self._around.get(group) if group is not None else None
+        if hook is None or group in self._skipped:
+            return
+        state = None if done is None else [
+            {"name": o.name, "status": "succeeded" if o.ok else "failed", "error": o.error}
+            for o in done]
+        try:
+            hook("rollback", scope, state)
+        except Exception as exc:  # noqa: BLE001 - a control never stops a revert
+            self._log(events.WARNING, phase="revert", message=f"the {scope}-rollback "
+                      f"controls failed ({type(exc).__name__}: {exc}); the reverts go on")
 
     def _revert_one(self, entry: RevertEntry) -> RevertOutcome:
         policy = self._policy

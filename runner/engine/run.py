@@ -20,6 +20,11 @@ Decisions:
   history) is a dry run over a history metrics source; ``run-started`` says which.
 - ``history`` (a calibration on the service's own past, ``stats.history``) raises the
   abort threshold, never lowers it; it is journaled beside the calibration.
+- A Chaos Toolkit method (``exp.method``) is the inject phase (``method``): its steps in
+  order, its rollbacks one revert group (``rollbacks``). Its window is the method's own
+  time plus ``duration``; without Prometheus probes the baseline and the watch are one
+  safe point each (where the tolerance sentinel checks), and "after" is a safe point
+  right after the reverts, a broken halt there meaning the steady state did not hold.
 """
 
 from __future__ import annotations
@@ -32,9 +37,18 @@ from typing import Any
 
 from runner import __version__, errors, ports
 from runner.engine import abort as abort_mod
+from runner.engine import (
+    baseline,
+    context,
+    inject,
+    method,
+    recovery,
+    reverts,
+    rollbacks,
+    verdicts,
+    watch,
+)
 from runner.engine import clock as clock_mod
-from runner.engine import context, inject, recovery, reverts, verdicts
-from runner.engine import probes as probe_mod
 from runner.journal import events, writer
 from runner.model import experiment as model
 from runner.stats import history as stats_history
@@ -59,16 +73,7 @@ class RunPorts:
     lease: ports.TargetLease | None = None
 
 
-def policy_for(experiment: model.Experiment) -> abort_mod.Condition:
-    """The abort policy of an experiment: the steady-state test is always on."""
-    policy = abort_mod.steady_state()
-    if experiment.abort.guardrail:
-        policy = policy | abort_mod.guardrail()
-    if experiment.abort.no_data_ticks > 0:
-        policy = policy | abort_mod.no_data(experiment.abort.no_data_ticks)
-    if experiment.abort.alerts:
-        policy = policy | abort_mod.alert()
-    return policy
+policy_for = watch.policy_for  # the abort policy of an experiment (runner.engine.watch)
 
 
 class Run:
@@ -148,7 +153,7 @@ class Run:
                 errors.RunnerError(f"gameday failed unexpectedly: {type(exc).__name__}: {exc}"),
                 registered=bool(len(self.stack)), injected=self.injected)
         finally:
-            results = self._revert()
+            results = self._revert(found, outcome)
         try:
             return self._conclude(outcome, found, results)
         finally:
@@ -186,10 +191,14 @@ class Run:
                     _back, detail = self._recovery()
                 return verdicts.after_abort(self.run_id, found, detail, self.injected,
                                             self.dry)
+            self.ctx.checkpoint("after")  # a Chaos Toolkit "after" check, after the reverts
             recovered, detail = self._recovery() if self.injected else (True, "")
             return verdicts.after_window(self.run_id, recovered, detail, self.injected,
                                          self.dry)
         except context.Halted as halted:
+            if halted.halt.broken:
+                return verdicts.after_abort(self.run_id, self._abort_from(halted), "",
+                                            self.injected, self.dry)
             return verdicts.Outcome(self.run_id, "stopped", errors.ExitCode.RUNNER_ERROR,
                                     f"stopped during the recovery watch: {halted.halt.reason}."
                                     " All faults were reverted.", self.injected)
@@ -249,43 +258,7 @@ class Run:
         self.ctx.log(events.LOCK, keys=list(keys))
 
     def _baseline(self) -> stats.MonitorPlan:
-        ctx = self.ctx
-        steady = self.exp.steady_state
-        seconds = max(steady.baseline, 3 * ctx.tick)
-        ctx.enter("baseline", ticks=int(seconds // ctx.tick), seconds=seconds)
-        probe_mod.read(steady, ctx.metrics, ctx.platform)  # primes counter deltas
-        history: dict[str, list[stats.Obs | None]] = {p.name: [] for p in steady.stat_probes}
-        guards = probe_mod.Guardrails(steady)
-        for t in ctx.ticks(seconds, minimum=3):
-            ctx.checkpoint("baseline", tick=t.k)
-            reading = probe_mod.read(steady, ctx.metrics, ctx.platform)
-            for name, o in reading.obs(steady).items():
-                history[name].append(o)
-            ctx.log(events.TICK, phase="baseline", tick=t.k, of=t.of,
-                    samples=reading.to_dict(), guardrails=guards.update(reading),
-                    read_errors=list(reading.errors), **ctx.tick_extra(t))
-        window_ticks = max(1, int(self.exp.duration // ctx.tick))
-        plan = stats.calibrate(
-            probe_mod.stat_specs(steady), steady.alpha, history,
-            min_effect=steady.min_effect, window_ticks=window_ticks,
-        )
-        plan = stats_history.apply(plan, self.history)
-        ctx.log(events.CALIBRATION, **plan.to_dict())
-        if self.history is not None:
-            ctx.log(events.HISTORY_CALIBRATION, **self.history.to_dict())
-        for warning in plan.warnings:
-            ctx.log(events.WARNING, phase="baseline", message=warning)
-        problems = list(plan.problems)
-        if guards.ever_fired:
-            problems.append("guardrail(s) broken during the baseline: "
-                            + ", ".join(sorted(guards.ever_fired)))
-        if problems or not plan.baseline_holds:
-            raise errors.BaselineNotSteady(
-                "Refused before any fault: the steady state did not hold during the baseline ("
-                + "; ".join(problems or ["see the calibration event in the journal"])
-                + "). Nothing was injected. Fix the service or the thresholds and run again."
-            )
-        return plan
+        return baseline.run(self.ctx, self.history)
 
     def _inject(self, planned: list[ports.PlannedFault]) -> None:
         self.window_started = self.ctx.clock.monotonic()
@@ -293,79 +266,30 @@ class Run:
             self.ctx.enter("inject", faults=0, dry_run=True,
                            note=f"dry run: {len(planned)} planned fault(s) not injected")
             return
+        if self.exp.method is not None:
+            method.run(self.ctx, self.injector, self.stack, self.exp.method, self.planned)
+            self.window_started = self.ctx.clock.monotonic()  # then `duration` more
+            return
         self.injector.inject_all(planned)
 
     def _watch(self) -> abort_mod.Abort | None:
-        ctx = self.ctx
         assert self.plan is not None
-        steady = self.exp.steady_state
-        started = self.window_started if self.window_started is not None \
-            else ctx.clock.monotonic()
-        seconds = max(ctx.tick, self.exp.duration - (ctx.clock.monotonic() - started))
-        ctx.enter("watch", seconds=round(seconds, 3), duration=self.exp.duration)
-        policy = policy_for(self.exp)
-        state = stats.start(self.plan)
-        guards = probe_mod.Guardrails(steady)
-        streaks = probe_mod.Streaks([p.name for p in steady.stat_probes])
-        last = None
-        try:
-            for t in ctx.ticks(seconds):
-                last = t
-                ctx.checkpoint("watch", tick=t.k)
-                reading = probe_mod.read(steady, ctx.metrics, ctx.platform)
-                obs = reading.obs(steady)
-                state, step = stats.step(self.plan, state, obs)
-                guard_view = guards.update(reading)
-                alerts = self._alerts()
-                view = abort_mod.TickView(
-                    tick=t.k, reject=step.reject, attribution=step.attribution,
-                    stats=step.to_dict(), fired_guardrails=guards.fired_now,
-                    no_data_streaks=streaks.update(obs), firing_alerts=tuple(alerts),
-                )
-                ctx.log(events.TICK, phase="watch", tick=t.k, of=t.of,
-                        samples=reading.to_dict(), stats=step.to_dict(),
-                        guardrails=guard_view, alerts=alerts,
-                        read_errors=list(reading.errors), **ctx.tick_extra(t))
-                found = policy(view)
-                if found is not None:
-                    ctx.log(events.ABORT, kind=found.kind, reason=found.reason,
-                            evidence=dict(found.evidence), tick=t.k)
-                    return found
-        except context.Halted as halted:
-            return self._abort_from(halted)
-        if last is not None and last.k < last.of:
-            ctx.log(events.WARNING, phase="watch",
-                    message=f"the fault window ended at its deadline with {last.of - last.k} "
-                    "tick(s) not read: the reads were slower than the tick")
-        return None
+        return watch.run(self.ctx, self.plan, self.window_started)
 
     def _abort_from(self, halted: context.Halted) -> abort_mod.Abort:
-        halt = halted.halt
-        found = abort_mod.Abort(kind=halt.kind, reason=halt.reason, evidence=halt.evidence)
-        where: dict[str, object] = {"phase": halted.point.phase}
-        if halted.point.tick is not None:
-            where["tick"] = halted.point.tick
-        if halted.point.fault is not None:
-            where["fault"] = halted.point.fault
-        self.ctx.log_safe(events.ABORT, kind=found.kind, reason=found.reason,
-                          evidence=dict(found.evidence), **where)
-        return found
-
-    def _alerts(self) -> list[str]:
-        if not self.exp.abort.alerts:
-            return []
-        try:
-            return self.ctx.metrics.alerts(self.exp.abort.alerts)
-        except errors.GamedayError:
-            return []
+        return watch.abort_from(self.ctx, halted)
 
     # -- revert and recovery -----------------------------------------------------------
 
-    def _revert(self) -> list[reverts.RevertOutcome]:
+    def _revert(self, found: abort_mod.Abort | None,
+                outcome: Outcome | None) -> list[reverts.RevertOutcome]:
         if not len(self.stack):
             return []
         self.ctx.phase = "revert"
         self.ctx.log_safe(events.PHASE, phase="revert")
+        if self.exp.method is not None:
+            rollbacks.before_reverts(self.ctx, self.stack, self.exp.method,
+                                     rollbacks.ending(found, outcome))
         return self.stack.revert_all()
 
     def _verify(self, entry: reverts.RevertEntry) -> ports.RevertCheck:

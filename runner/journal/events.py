@@ -44,6 +44,11 @@ REPLAY_STARTED: Final = "replay-started"
 REPLAY_WINDOW: Final = "replay-window"
 REPLAY_FINISHED: Final = "replay-finished"
 JOURNAL_SEALED: Final = "journal-sealed"
+# A Chaos Toolkit method (runner.engine.method) and its tolerance checks.
+OBSERVATION: Final = "observation"  # a method probe's output {step, name, ok, output, ...}
+PAUSE: Final = "pause"  # a method pause {step, name, when, seconds}
+TOLERANCE: Final = "tolerance"  # a hypothesis check {when, met, probes}
+ROLLBACKS: Final = "rollbacks"  # the rollback group's decision {strategy, play, reason}
 
 ENVELOPE_FIELDS: Final = frozenset({"seq", "ts", "time", "type", "prev", "hash", "chain"})
 

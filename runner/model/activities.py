@@ -6,6 +6,12 @@ the activity (``type``, ``name``, ``provider`` with ``python``/``process``/``htt
 the keys each needs) and leaves resolving ``module.func`` to preflight, which runs in
 the adapter layer. The activity comes back as plain JSON-able data, with ``type:
 action`` and a ``name`` filled in when the file left them out (Chaos Toolkit needs both).
+
+A key gameday accepts is a key it honours: ``pauses``, ``background`` and ``controls``
+belong to a Chaos Toolkit *method* (``runner.model.ctk``, where they are honoured); on a
+native fault or revert they are refused with that advice, never accepted and ignored.
+``provider(..., templated=True)`` is the Chaos Toolkit flavour: a value holding a
+``${name}`` placeholder is resolved at run time, so it is not checked as a URL or number.
 """
 
 from __future__ import annotations
@@ -18,24 +24,35 @@ from runner.model import fields, yamlsafe
 from runner.model import problems as probs
 from runner.model.yamlsafe import Map, Node, Scalar
 
-_ACTIVITY = ("type", "name", "provider", "pauses", "background", "controls")
+_ACTIVITY = ("type", "name", "provider")
+_METHOD_ONLY = ("pauses", "background", "controls")
 _PROVIDERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # allowed, required
     "python": (("type", "module", "func", "arguments", "secrets"), ("type", "module", "func")),
     "process": (("type", "path", "arguments", "timeout", "secrets"), ("type", "path")),
     "http": (
         ("type", "url", "method", "headers", "arguments", "timeout", "expected_status",
-         "verify_tls", "secrets"),
+         "verify_tls", "max_retries", "secrets"),
         ("type", "url"),
     ),
 }
 _ALL_PROVIDER_KEYS = tuple(dict.fromkeys(k for allowed, _ in _PROVIDERS.values() for k in allowed))
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-_MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+MODULE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _FUNC = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def activity(read: fields.Reader, node: Node, path: str) -> dict[str, Any] | None:
     """The activity as plain data, or None when it is malformed (problems recorded)."""
+    refused = False
+    if isinstance(node, Map):
+        for key in _METHOD_ONLY:
+            if key in node.entries:
+                refused = True
+                read.fail(node.entries[key][1], f"{path}.{key}", f"{key!r} is a Chaos Toolkit "
+                          "method feature that a native fault does not have; write the "
+                          "experiment as a Chaos Toolkit one (method:, rollbacks:) to use it, "
+                          "or remove it", "unknown")
+        node = Map({k: v for k, v in node.entries.items() if k not in _METHOD_ONLY}, node.line)
     values = read.mapping(node, path, allowed=_ACTIVITY, required=("provider",))
     if values is None:
         return None
@@ -52,16 +69,7 @@ def activity(read: fields.Reader, node: Node, path: str) -> dict[str, Any] | Non
         ok = ok and name is not None
     provider = _provider(read, values["provider"], f"{path}.provider") \
         if "provider" in values else None
-    if "pauses" in values:
-        pauses = read.mapping(values["pauses"], f"{path}.pauses", allowed=("before", "after"))
-        for key, value in (pauses or {}).items():
-            ok = read.number(value, f"{path}.pauses.{key}", low=0) is not None and ok
-    if "background" in values:
-        ok = read.boolean(values["background"], f"{path}.background") is not None and ok
-    if "controls" in values:
-        ok = read.sequence(values["controls"], f"{path}.controls", what="controls") \
-            is not None and ok
-    if provider is None or not ok:
+    if provider is None or not ok or refused:
         return None
     data: dict[str, Any] = yamlsafe.plain(node)
     data["type"] = "action"
@@ -69,7 +77,16 @@ def activity(read: fields.Reader, node: Node, path: str) -> dict[str, Any] | Non
     return data
 
 
-def _provider(read: fields.Reader, node: Node, path: str) -> str | None:
+def provider(read: fields.Reader, node: Node, path: str, *, templated: bool = False) -> str | None:
+    """Checks a provider; a default activity name for it, or None (problems recorded)."""
+    return _provider(read, node, path, templated)
+
+
+def _templated(node: Node) -> bool:
+    return isinstance(node, Scalar) and isinstance(node.value, str) and "${" in node.value
+
+
+def _provider(read: fields.Reader, node: Node, path: str, templated: bool = False) -> str | None:
     """Checks the provider; returns a default activity name for it (or None if bad)."""
     if not isinstance(node, Map) or "type" not in node.entries:
         read.mapping(node, path, allowed=_ALL_PROVIDER_KEYS, required=("type",))
@@ -83,16 +100,18 @@ def _provider(read: fields.Reader, node: Node, path: str) -> str | None:
                           what=f"key for a {kind} provider")
     if values is None or any(key not in values for key in required):
         return None
+    if templated:  # a ${name} is resolved at run time: there is nothing to check yet
+        values = {k: v for k, v in values.items() if k in required or not _templated(v)}
     if kind == "python":
         return _python(read, values, path)
     if kind == "process":
         return _process(read, values, path)
-    return _http(read, values, path)
+    return _http(read, values, path, templated)
 
 
 def _python(read: fields.Reader, values: dict[str, Node], path: str) -> str | None:
     module = read.string(values["module"], f"{path}.module", what="a module name")
-    if module is not None and not _MODULE.fullmatch(module):
+    if module is not None and not MODULE.fullmatch(module):
         read.fail(values["module"], f"{path}.module",
                   f"{module!r} is not a Python module path (e.g. chaosk8s.pod.actions)")
         module = None
@@ -114,9 +133,11 @@ def _process(read: fields.Reader, values: dict[str, Node], path: str) -> str | N
     return command.rsplit("/", 1)[-1] if command and ok else None
 
 
-def _http(read: fields.Reader, values: dict[str, Node], path: str) -> str | None:
+def _http(read: fields.Reader, values: dict[str, Node], path: str,
+          templated: bool = False) -> str | None:
     url = read.string(values["url"], f"{path}.url", what="a URL")
-    if url is not None and (bad := url_problem(url)) is not None:
+    if url is not None and not (templated and "${" in url) \
+            and (bad := url_problem(url)) is not None:
         read.fail(values["url"], f"{path}.url", bad)
         url = None
     ok = _arguments(read, values, path, mapping_only=True) and _secrets(read, values, path)
@@ -126,14 +147,23 @@ def _http(read: fields.Reader, values: dict[str, Node], path: str) -> str | None
     if "headers" in values:
         ok = read.string_map(values["headers"], f"{path}.headers") is not None and ok
     if "timeout" in values:
-        ok = read.number(values["timeout"], f"{path}.timeout", low=0, open_low=True) \
-            is not None and ok
+        ok = _http_timeout(read, values["timeout"], f"{path}.timeout") and ok
+    if "max_retries" in values:
+        ok = read.integer(values["max_retries"], f"{path}.max_retries", low=0) is not None and ok
     if "expected_status" in values:
         ok = read.integer(values["expected_status"], f"{path}.expected_status", low=100,
                           high=599) is not None and ok
     if "verify_tls" in values:
         ok = read.boolean(values["verify_tls"], f"{path}.verify_tls") is not None and ok
     return url if url and ok else None
+
+
+def _http_timeout(read: fields.Reader, node: Node, path: str) -> bool:
+    """Seconds, or ``[connect, read]`` as requests takes it (chaoslib passes it through)."""
+    if isinstance(node, yamlsafe.Seq) and len(node.items) == 2:
+        return all(read.number(item, probs.index_path(path, i), low=0, open_low=True)
+                   is not None for i, item in enumerate(node.items))
+    return read.number(node, path, low=0, open_low=True) is not None
 
 
 def _arguments(

@@ -16,6 +16,8 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from runner.model.ctk import spec as ctk_spec
+
 Platform = Literal["local", "kubernetes"]
 TestMode = Literal["default", "fast"]
 
@@ -284,6 +286,53 @@ class Recovery:
     within: float | None = None
 
 
+StepKind = Literal["action", "probe"]
+#: ``None`` means "not chosen": gameday's own default (rollbacks: always).
+RollbackStrategy = Literal["default", "always", "never", "deviated"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One activity of a method (Chaos Toolkit's ``method``), in order.
+
+    ``activity`` is the activity as written (a ``ref`` resolved to the activity it names),
+    with its ``${name}`` placeholders: they are substituted at run time by the activity
+    runner, never at load. A pause is seconds or a ``${name}`` text resolved at run time.
+    ``checked`` is True for a probe whose ``tolerance`` is enforced.
+    """
+
+    index: int
+    kind: StepKind
+    name: str
+    activity: Mapping[str, Any]
+    background: bool = False
+    pause_before: float | str | None = None
+    pause_after: float | str | None = None
+    checked: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """A sequence of activities and the group of reverts that undoes it (its rollbacks).
+
+    The rollbacks are one revert group: registered before the first step, run in their
+    order on every exit path. ``rollback_strategy`` None is gameday's "always";
+    otherwise the strategy means what it means to ``chaos run`` (runner.engine.rollbacks).
+    ``hypothesis_strategy`` None is gameday's default (before, during, after), and
+    ``hypothesis_frequency`` None is the adapter's documented default.
+    """
+
+    steps: tuple[Step, ...] = ()
+    rollbacks: tuple[Mapping[str, Any], ...] = ()
+    rollback_strategy: RollbackStrategy | None = None
+    hypothesis_strategy: str | None = None
+    hypothesis_frequency: float | None = None
+
+    @property
+    def actions(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.kind == "action")
+
+
 @dataclasses.dataclass(frozen=True)
 class Experiment:
     """A validated experiment. ``document`` is the file as loaded (secrets redacted)."""
@@ -304,3 +353,5 @@ class Experiment:
     source: str = "<memory>"
     document: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     sha256: str = ""
+    method: Method | None = None  # a Chaos Toolkit method (then ``faults`` are its actions)
+    ctk: ctk_spec.Spec | None = None  # what only the Chaos Toolkit adapters read

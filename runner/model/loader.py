@@ -14,6 +14,8 @@ is a ``ValidationFailed``. Both exit 2. ``check`` returns the same as ``Problem`
 and never raises. The environment (for ``${ENV_VAR}`` in headers) is injected.
 Top-level keys starting with ``x-`` are ignored (docker-compose's convention), so shared
 settings can live under an anchor: ``x-slow: &slow {delay: 200ms}``.
+A Chaos Toolkit experiment (``method``, ``steady-state-hypothesis``, ``rollbacks`` and no
+``faults``; JSON or YAML) is built by ``runner.model.ctk.load`` into the same model.
 Only the stdlib and pyyaml are imported: ``gameday validate`` must start fast.
 """
 
@@ -29,6 +31,7 @@ from runner import errors
 from runner.model import document, durations, faults, fields, probes, sections, yamlsafe
 from runner.model import experiment as model
 from runner.model import problems as probs
+from runner.model.ctk import load as ctk_load
 
 Problem = probs.Problem
 parse_duration = durations.parse_duration
@@ -40,7 +43,6 @@ TOP_KEYS = (
 REQUIRED = ("title", "steady_state", "faults", "duration")
 SUPPORTED_VERSION = 1
 EXTENSION_PREFIX = "x-"  # top-level keys kept for anchors and tooling, otherwise ignored
-_CHAOS_TOOLKIT = ("method", "steady-state-hypothesis", "rollbacks")
 
 
 def load(path: str | Path, *, environ: Mapping[str, str] | None = None) -> model.Experiment:
@@ -173,11 +175,8 @@ def _build(
         read.fail(root, "", "the top level must be a mapping of keys (title:, steady_state:, "
                   f"faults:, duration: ...), found {fields.found(root)}.", "type")
         return None
-    if any(key in root.entries for key in _CHAOS_TOOLKIT) and "faults" not in root.entries:
-        read.fail(root, "", "this looks like a Chaos Toolkit experiment (method, "
-                  "steady-state-hypothesis); this loader reads gameday's native format "
-                  "(title, steady_state, faults, duration, abort).", "unknown")
-        return None
+    if ctk_load.is_chaos_toolkit(root):  # method, steady-state-hypothesis, rollbacks
+        return ctk_load.build(read, root, environ, base)
     extensions = tuple(key for key in root.entries if key.startswith(EXTENSION_PREFIX))
     values = read.mapping(root, "", allowed=(*TOP_KEYS, *extensions), required=REQUIRED)
     assert values is not None

@@ -42,12 +42,17 @@ class MiniRun:
     run_id: str
     faults: tuple[model.Fault, ...]
     lease_seconds: float = 1.0
+    namespace: str = builders.NAMESPACE
+    selector: str = "app=checkout"
+    context: str | None = None
 
     def __post_init__(self) -> None:
-        self.exp = builders.experiment(*self.faults, max_pods=3)
+        self.exp = builders.experiment(*self.faults, max_pods=3, namespaces=(self.namespace,),
+                                       namespace=self.namespace, selector=self.selector,
+                                       context=self.context)
         self.platform = k8s_platform.build_platform(self.exp, kubeconfig=self.kubeconfig)
-        self.lease = k8s_lease.build(self.exp, kubeconfig=self.kubeconfig, context=None,
-                                     lease_seconds=self.lease_seconds)
+        self.lease = k8s_lease.build(self.exp, kubeconfig=self.kubeconfig,
+                                     context=self.context, lease_seconds=self.lease_seconds)
         self.lease._keepalive = False  # a dead runner's thread dies with it
         self.path = self.journal_dir / self.run_id / "journal.jsonl"
         self.planned: list[ports.PlannedFault] = []

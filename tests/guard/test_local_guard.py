@@ -52,6 +52,7 @@ def test_a_sigkilled_run_has_its_faults_reverted_by_its_guard_which_then_exits(
     reverted = read.of_type("revert-result")
     assert sorted(e["fault"] for e in reverted if e["ok"]) == [0, 1]
     assert all(e["seq"] > takeover["seq"] for e in reverted)
+    assert all(e["by"].startswith("gameday guard (pid ") for e in reverted)
     rec = h.record(run_id)
     assert rec is not None and rec["state"] == "reverted"
     assert "reverted by the guard" in rec.get("note", "")

@@ -68,7 +68,7 @@ EXPECTED: dict[str, list[tuple[str, int | None, str, str]]] = {
     "duplicate_probe_names.yaml": [
         ("steady_state.probes[1].name", 6, "duplicate", "'errors' is already used")
     ],
-    "chaos_toolkit.json": [("", 1, "unknown", "looks like a Chaos Toolkit experiment")],
+    "chaos_toolkit.json": [("secrets.app.token.type", 5, "unknown", "reads no secret store")],
     "missing_env.yaml": [
         ("prometheus.headers.Authorization", 5, "env", "GAMEDAY_TEST_SURELY_UNSET is not set")
     ],

@@ -103,6 +103,10 @@ class KubeLease:
                    "journal": journal, "host": holder(), "pending": [],
                    "expires-at": f"{now + self.lease_seconds:.3f}"}))
         self._renewed_ok = now
+        if self._keepalive:  # from now on: a slow claim must not look like a dead runner
+            self._thread = threading.Thread(target=self._beat, name="gameday-lease",
+                                            daemon=True)
+            self._thread.start()
         try:
             for key in wanted:
                 self._lock(key)
@@ -110,10 +114,6 @@ class KubeLease:
         except BaseException:
             self._unclaim()
             raise
-        if self._keepalive:
-            self._thread = threading.Thread(target=self._beat, name="gameday-lease",
-                                            daemon=True)
-            self._thread.start()
 
     def _lock(self, key: str) -> None:
         ns, name = wire.namespace_of(key), wire.lock_lease_name(key)
@@ -214,6 +214,9 @@ class KubeLease:
             "nothing was injected.")
 
     def _unclaim(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5.0)
         for ns, name in self._locks:
             with _quiet():
                 self.api.delete(ns, name)

@@ -130,13 +130,16 @@ class LeaseApi:
     """CRUD on Leases (and the journal ConfigMaps) through one ``ApiClient``."""
 
     def __init__(self, api: Any, where: str) -> None:
-        self.api = api
-        self.where = where
-
-    def _coord(self) -> Any:
         from kubernetes import client
 
-        return client.CoordinationV1Api(self.api)
+        self.api = api
+        self.where = where
+        # built once: a keepalive thread must not wait on an import lock another thread
+        # holds (a first chaoslib import in the fault window)
+        self._coordination = client.CoordinationV1Api(api)
+
+    def _coord(self) -> Any:
+        return self._coordination
 
     def _fail(self, what: str, exc: kclient.ClientError) -> errors.PlatformError:
         return errors.PlatformError(f"Kubernetes, {self.where}: {exc}")

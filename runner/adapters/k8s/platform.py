@@ -207,7 +207,7 @@ class KubernetesPlatform:
         cluster = self.cluster()
         problems: list[str] = []
         planned: list[ports.PlannedFault] = []
-        cache: dict[tuple[str, str], selection.Selection] = {}
+        cache: dict[tuple[str, str, bool], selection.Selection] = {}
         hit: set[tuple[str, str]] = set()
         matched: set[tuple[str, str]] = set()
         scopes = {s.index: s for s, _f in safety.scopes(experiment)}
@@ -220,7 +220,8 @@ class KubernetesPlatform:
             scope = scopes[index]
             if not scope.namespace or not scope.selector:
                 continue  # reported by scope_problems
-            key = (scope.namespace, scope.selector)
+            # a pod kill needs the owners (Deployments): a latency fault's selection lacks them
+            key = (scope.namespace, scope.selector, isinstance(fault, model.PodKillFault))
             if key not in cache:
                 cache[key] = selection.select(
                     scope.namespace, scope.selector,

@@ -60,7 +60,7 @@ def scopes(experiment: model.Experiment) -> list[tuple[FaultScope, model.Fault]]
             kind = "pod-kill" if isinstance(fault, model.PodKillFault) else "latency"
             namespace = fault.namespace or experiment.target.namespace
             selector = fault.selector or experiment.target.selector
-            out.append((FaultScope(index, f"faults[{index}] ({kind})", namespace, selector),
+            out.append((FaultScope(index, f"fault #{index} ({kind})", namespace, selector),
                         fault))
     return out
 
