@@ -94,6 +94,7 @@ class PlannedFault:
     revert: Mapping[str, Any] | None
     description: str = ""
     expires_at: float | None = None  # wall time after which the platform removes it itself
+    population: int | None = None  # how many targets the selector matched (None: unknown)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -185,7 +185,8 @@ class LocalPlatform:
                     activity(label, "kill_replicas", {"sandbox": sandbox, "replicas": victims}),
                     activity(f"revert {label}", "restore_replicas",
                              {"sandbox": sandbox, "timeout": RESTORE_TIMEOUT}),
-                    f"SIGKILL {', '.join(victims)}; the supervisor restarts them"))
+                    f"SIGKILL {', '.join(victims)}; the supervisor restarts them",
+                    population=len(names)))
             elif isinstance(fault, model.LatencyFault):
                 injection_id = f"{run_id}-{index}"
                 ttl = experiment.duration + LATENCY_TTL_MARGIN
@@ -198,7 +199,8 @@ class LocalPlatform:
                              {"sandbox": sandbox, "injection_id": injection_id}),
                     f"{fault.delay:g} s ± {fault.jitter:g} s on every request through the "
                     f"proxy (injection {injection_id}, expires by itself after {ttl:g} s)",
-                    expires_at=self._clock() + experiment.steady_state.baseline + ttl))
+                    expires_at=self._clock() + experiment.steady_state.baseline + ttl,
+                    population=len(names)))
             else:
                 planned.append(ports.PlannedFault(
                     index, fault.name, "action", (), dict(fault.action),

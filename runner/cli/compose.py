@@ -173,11 +173,18 @@ def build_lease(exp: model.Experiment, options: Options | None = None, *, run_id
 def build_sentinels(exp: model.Experiment, options: Options,
                     metrics: ports.MetricsSource) -> tuple[ports.Sentinel, ...]:
     """What every run consults at each checkpoint besides its own abort policy: the
-    emergency stop of this machine (``gameday stop``) and, on Kubernetes, the
-    ``gameday-stop`` ConfigMap kill switch of the namespaces it may touch."""
-    from runner.adapters import stop
+    emergency stop of this machine (``gameday stop``), on Kubernetes the ``gameday-stop``
+    ConfigMap kill switch of the namespaces it may touch, and the experiment's burn-rate
+    abort conditions (read through the run's own Prometheus connection)."""
+    from runner.adapters import prometheus, stop
 
     found: list[ports.Sentinel] = [stop.StopSentinel()]
+    if exp.abort.burn_rates:
+        from runner.adapters import burnrate
+
+        source = metrics if isinstance(metrics, prometheus.PrometheusSource) else \
+            prometheus.PrometheusSource(resolve_prometheus(exp, options), exp.prometheus.tick)
+        found.append(burnrate.BurnRateSentinel(exp.abort.burn_rates, source.query))
     if exp.target.platform == "kubernetes":
         from runner.adapters import stop_k8s
 

@@ -74,9 +74,20 @@ def manifests(file: Path, image: str | None, schedule: str | None, timezone: str
               namespace: str | None, journal: str, journal_size: str, secret: str | None,
               metrics_port: int | None, job_only: bool, reader: bool, guard: bool,
               guard_scale: bool) -> None:
-    """Print the manifests that run FILE as a Kubernetes Job or CronJob."""
+    """Print the manifests that run FILE as a Kubernetes Job or CronJob.
+
+    FILE may be a game day (``kind: gameday``): one CronJob/Job runs the whole day."""
     from runner.adapters.k8s import manifests as builder
+    from runner.day import loader as day_loader
     from runner.model import document, loader
+
+    if day_loader.is_day(file):
+        from runner.cli import day_k8s
+
+        day_k8s.manifests(file, image=image, schedule=schedule, timezone=timezone,
+                          namespace=namespace, journal=journal, journal_size=journal_size,
+                          secret=secret, dumper=_Dumper)
+        return
 
     try:
         text = loader.read_bytes(file).decode("utf-8")

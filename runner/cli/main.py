@@ -230,8 +230,9 @@ _add_replay()
 
 
 def _add_days() -> None:
-    from runner.cli import stopping
+    from runner.cli import day, stopping
 
+    cli.add_command(day.day)
     cli.add_command(stopping.stop_command)
 
 

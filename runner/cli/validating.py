@@ -18,15 +18,21 @@ from runner.errors import ExitCode
 SCHEMA = "gameday.validate/v1"
 
 
-def validate_files(files: list[Path], *, as_json: bool = False) -> int:
-    """Print ``ok`` or the problems of each file; return the exit code (0 or 2)."""
+def _check(path: Path) -> list[Any]:
+    """Every problem of an experiment file, or of a game-day file (``kind: gameday``)."""
+    from runner.day import loader as day_loader
     from runner.model import loader
 
+    return day_loader.check(path) if day_loader.is_day(path) else loader.check(path)
+
+
+def validate_files(files: list[Path], *, as_json: bool = False) -> int:
+    """Print ``ok`` or the problems of each file; return the exit code (0 or 2)."""
     if as_json:
         return _as_json(files)
     bad = 0
     for path in files:
-        problems = loader.check(path)
+        problems = _check(path)
         if problems:
             bad += 1
             print(f"{path}: {len(problems)} problem(s):", file=sys.stderr)
@@ -38,11 +44,9 @@ def validate_files(files: list[Path], *, as_json: bool = False) -> int:
 
 
 def _as_json(files: list[Path]) -> int:
-    from runner.model import loader
-
     reports: list[dict[str, Any]] = []
     for path in files:
-        problems = loader.check(path)
+        problems = _check(path)
         reports.append({
             "path": str(path), "ok": not problems,
             "problems": [{"path": p.path, "line": p.line, "kind": p.kind, "message": p.message}

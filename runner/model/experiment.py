@@ -271,12 +271,44 @@ Fault = PodKillFault | LatencyFault | ActionFault
 
 
 @dataclasses.dataclass(frozen=True)
+class BurnWindow:
+    """One window of a multi-window burn-rate rule: hot when the burn rate exceeds ``factor``."""
+
+    seconds: float
+    factor: float
+
+
+@dataclasses.dataclass(frozen=True)
+class BurnRate:
+    """An error-budget burn-rate rule (the SRE workbook's multi-window alert).
+
+    The burn rate over a window is the error ratio there divided by the budget
+    ``1 - slo``; the rule is hot when *every* window is above its factor (a fast and a
+    slow window together: the fast one reacts, the slow one confirms). ``bad`` (or
+    ``good``) and ``total`` are counter series selectors; gameday takes their increase
+    over each window itself.
+    """
+
+    slo: float
+    windows: tuple[BurnWindow, ...]
+    total: str
+    bad: str | None = None
+    good: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class AbortPolicy:
-    """Abort conditions; any one ends the fault window. The steady-state test is always on."""
+    """Abort conditions; any one ends the fault window. The steady-state test is always on.
+
+    ``burn_rates`` are evaluated each tick by a sentinel of the adapter layer (they need
+    Prometheus windows, not the tick's samples): hot in the window is a broken steady
+    state (exit 1), hot before any fault refuses the run (exit 3).
+    """
 
     guardrail: bool = True
     no_data_ticks: int = 3
     alerts: tuple[str, ...] = ()
+    burn_rates: tuple[BurnRate, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

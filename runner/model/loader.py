@@ -80,6 +80,20 @@ def check_text(
     return found
 
 
+def from_tree(
+    root: yamlsafe.Node | None, source: str, problems: probs.Problems, *,
+    environ: Mapping[str, str] | None = None, base: Path | None = None, sha256: str = "",
+) -> model.Experiment | None:
+    """An experiment from an already composed tree (a game day's experiment, with the
+    day's defaults and the entry's overrides applied); every problem goes to the fresh
+    collector ``problems``, and None is returned when there is any."""
+    experiment = _build(fields.Reader(problems), root,
+                        os.environ if environ is None else environ, base)
+    if experiment is None or problems:
+        return None
+    return dataclasses.replace(experiment, source=source, sha256=sha256)
+
+
 def read_bytes(path: str | Path) -> bytes:
     """The file's bytes, refusing directories and files over ``yamlsafe.MAX_BYTES``."""
     name = str(path)
@@ -209,7 +223,7 @@ def _build(
                       f"gameday reads version {SUPPORTED_VERSION}")
     text = {key: read.string(values[key], key, what=f"a {key}") if key in values else None
             for key in ("title", "owner", "description")}
-    abort = sections.abort(read, values.get("abort"), tick)
+    abort = sections.abort(read, values.get("abort"), tick, steady)
     recovery = sections.recovery(read, values.get("recovery"), tick)
     if steady is None or duration is None or text["title"] is None:
         return None

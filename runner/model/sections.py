@@ -11,6 +11,8 @@ must list the namespaces the experiment may touch. ``abort`` lists what ends the
 window: absent means the defaults (steady-state, guardrail, no-data after 3 ticks); when
 present, ``guardrail`` is on only if listed, while ``no-data`` can be lengthened but never
 switched off (being blind is never safe) and the steady-state test is always on.
+``burn-rate: {slo: 99.9%, windows: [[5m, 14.4], [1h, 6]]}`` aborts when every window burns
+the error budget faster than its factor (``slo``; the events default to the ratio probe).
 """
 
 from __future__ import annotations
@@ -19,7 +21,16 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from runner.model import activities, document, durations, fields, http_config, probes, syntax
+from runner.model import (
+    activities,
+    document,
+    durations,
+    fields,
+    http_config,
+    probes,
+    slo,
+    syntax,
+)
 from runner.model import experiment as model
 from runner.model import problems as probs
 from runner.model.yamlsafe import Map, Node, Scalar
@@ -27,7 +38,7 @@ from runner.model.yamlsafe import Map, Node, Scalar
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _TICKS = re.compile(r"\s*(\d+)\s*ticks?\s*")
 _ABORT_WORDS = ("steady-state", "guardrail")
-_ABORT_KEYS = ("no-data", "alert")
+_ABORT_KEYS = ("no-data", "alert", "burn-rate")
 
 
 def target(read: fields.Reader, node: Node | None) -> model.Target:
@@ -159,13 +170,16 @@ def _headers(read: fields.Reader, node: Node, environ: Mapping[str, str]) -> dic
     return resolved
 
 
-def abort(read: fields.Reader, node: Node | None, tick: float) -> model.AbortPolicy:
+def abort(read: fields.Reader, node: Node | None, tick: float,
+          steady: model.SteadyState | None = None) -> model.AbortPolicy:
+    """``steady`` lends its ratio probe to a ``burn-rate`` condition that names no events."""
     if node is None:
         return model.AbortPolicy()
     items = read.sequence(node, "abort", what="abort conditions") or []
     guardrail = False
     no_data: int | None = None
     alerts: list[str] = []
+    burn_rates: list[model.BurnRate] = []
     for index, item in enumerate(items):
         path = probs.index_path("abort", index)
         if isinstance(item, Scalar) and isinstance(item.value, str):
@@ -180,7 +194,12 @@ def abort(read: fields.Reader, node: Node | None, tick: float) -> model.AbortPol
             continue
         if len(values) != 1:
             read.fail(item, path, "each abort item holds one condition: "
-                      "'no-data: 3 ticks' or 'alert: <PromQL>'", "conflict")
+                      "'no-data: 3 ticks', 'alert: <PromQL>' or 'burn-rate: {...}'", "conflict")
+        if "burn-rate" in values:
+            rule = slo.burn_rate(read, values["burn-rate"], f"{path}.burn-rate",
+                                 probes=steady.probes if steady is not None else ())
+            if rule is not None:
+                burn_rates.append(rule)
         if "no-data" in values:
             if no_data is not None:
                 read.fail(values["no-data"], f"{path}.no-data", "no-data is given twice",
@@ -194,7 +213,8 @@ def abort(read: fields.Reader, node: Node | None, tick: float) -> model.AbortPol
                 alerts.append(query.strip())
     default = model.AbortPolicy.no_data_ticks
     return model.AbortPolicy(guardrail=guardrail, alerts=tuple(alerts),
-                             no_data_ticks=default if no_data is None else no_data)
+                             no_data_ticks=default if no_data is None else no_data,
+                             burn_rates=tuple(burn_rates))
 
 
 def _no_data(read: fields.Reader, node: Node, path: str, tick: float) -> int | None:

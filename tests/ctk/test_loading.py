@@ -163,3 +163,16 @@ def test_validating_a_chaos_toolkit_file_imports_no_client_and_no_chaoslib() -> 
                           capture_output=True, text=True, check=True, timeout=60,
                           env=ctk.env_for(Path("/nonexistent"), "-"))
     assert done.stdout.strip() == "[]"
+
+
+def test_ready_replicas_in_the_extension_on_kubernetes_is_refused_not_ignored() -> None:
+    found = check({"extensions": [{
+        "name": "gameday", "target": {"platform": "kubernetes", "namespace": "shop",
+                                      "selector": "app=x"},
+        "blast_radius": {"max_pods": 1, "namespaces": ["shop"]},
+        "prometheus": {"url": "http://127.0.0.1:9090"},
+        "steady_state": {"probes": [
+            {"name": "errors", "ratio": {"errors": 'e{c="5"}', "total": "t"}, "max": 0.01},
+            {"name": "ready", "ready_replicas": {"workload": "checkout"}, "min": 2}]}}]})
+    assert [p for p, _l, _m in found] == ["extensions[0].steady_state.probes"]
+    assert "gauge probe" in found[0][2]

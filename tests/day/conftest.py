@@ -81,3 +81,6 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 from tests.k8s.conftest import cluster, kubeconfig  # noqa: E402 - kmock fixtures, reused
 
 __all__ = ["Background", "cluster", "gameday", "kubeconfig"]
+from tests.fixtures.backfill import backfilled  # noqa: E402 - recorded history, reused
+
+__all__ += ["backfilled"]

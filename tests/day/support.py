@@ -93,7 +93,7 @@ def write_sandbox_experiment(path: Path, *, fault: str, duration: str = "60s",
 version: 1
 title: {title or 'day ' + path.stem}
 target: {{platform: local, selector: "app=demo"}}
-prometheus: {{url: sandbox, tick: {tick}, timeout: 2s}}
+prometheus: {{url: sandbox, tick: {tick}, timeout: {tick}}}
 steady_state:
   alpha: 0.05
   baseline: 6s

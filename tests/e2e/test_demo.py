@@ -25,7 +25,7 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def test_the_demo_runs_both_game_days_as_expected_and_leaves_no_process_behind(
+def test_the_demo_runs_its_game_day_as_expected_and_leaves_no_process_behind(
         tmp_path: Path) -> None:
     done = gameday("demo", "--journal-dir", tmp_path, timeout=400)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -36,6 +36,8 @@ def test_the_demo_runs_both_game_days_as_expected_and_leaves_no_process_behind(
     state_dir = re.search(r"sandbox up in (\S+) ", out)
     assert state_dir is not None
     assert _processes_mentioning(state_dir.group(1)) == []
-    journals = sorted(tmp_path.glob("*/journal.jsonl"))
+    assert "day-local.yaml: day exit 1 (expected 1) - as expected" in out
+    journals = sorted(tmp_path.glob("*/*/journal.jsonl"))  # <day id>/<run id>/journal.jsonl
     assert len(journals) == 2
     assert all((j.parent / "report.md").exists() for j in journals)
+    assert (journals[0].parent.parent / "day-report.md").exists()

@@ -284,7 +284,8 @@ class KubernetesPlatform:
         return ports.PlannedFault(
             scope.index, fault.name, "pod-kill", tuple(names), action, revert,
             description=(f"kill {len(names)} of {len(chosen.matched)} pods matching "
-                         f"{chosen.selector!r} in {scope.namespace} ({owners})"))
+                         f"{chosen.selector!r} in {scope.namespace} ({owners})"),
+            population=len(chosen.matched))
 
     def _latency(
         self, experiment: model.Experiment, scope: safety.FaultScope,
@@ -312,7 +313,8 @@ class KubernetesPlatform:
             description=(f"delay traffic {fault.direction} {len(running)} pods matching "
                          f"{chosen.selector!r} in {scope.namespace} by {fault.delay * 1000:g} ms "
                          f"(Chaos Mesh NetworkChaos {name}, expires {lifetime:g} s after "
-                         "creation)"))
+                         "creation)"),
+            population=len(chosen.matched))
 
 
 def build_platform(

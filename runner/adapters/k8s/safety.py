@@ -188,4 +188,7 @@ def required_permissions(experiment: model.Experiment) -> list[Permission]:
             need(verb, "coordination.k8s.io", "leases", ns)
     for verb in ("create", "patch"):
         need(verb, "", "configmaps", experiment.target.namespace)
+    # the gameday-stop kill switch (runner/adapters/stop_k8s.py), read at every checkpoint
+    for ns in dict.fromkeys([experiment.target.namespace, *experiment.blast_radius.namespaces]):
+        need("get", "", "configmaps", ns)
     return wanted

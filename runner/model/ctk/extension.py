@@ -6,7 +6,9 @@ sections ``target``, ``blast_radius``, ``prometheus``, ``steady_state`` (sequent
 Prometheus probes and guardrails), ``abort``, ``duration`` (how long the window stays
 open after the method) and ``recovery``; they are read by the native builders, so they
 mean exactly what they mean in a native experiment, and their problems are reported
-under ``extensions[i].<section>``.
+under ``extensions[i].<section>``. One exception: ``ready_replicas`` probes read the
+platform's API, which a Chaos Toolkit run has for the local sandbox only; on a
+Kubernetes target they are refused (a gauge probe reads the same from Prometheus).
 """
 
 from __future__ import annotations
@@ -79,6 +81,12 @@ def _gameday(read: fields.Reader, node: Map, path: str, environ: Mapping[str, st
         if "prometheus" not in values:
             inner.fail(values["steady_state"], "prometheus", "Prometheus probes need a "
                        "prometheus section (url: sandbox for the local sandbox's)", "missing")
+    if target.platform == "kubernetes" and any(
+            isinstance(p, model.ReadyReplicasProbe) for p in steady.probes):
+        inner.fail(values["steady_state"], "steady_state.probes", "ready_replicas probes "
+                   "read the platform's API, and a Chaos Toolkit run has no Kubernetes "
+                   "platform: use a gauge probe on kube_deployment_status_replicas_available "
+                   "instead", "conflict")
     duration = 0.0
     if "duration" in values:
         duration = inner.duration(values["duration"], "duration", positive=False) or 0.0
