@@ -77,7 +77,14 @@ def take_over(record: locks.RunRecord, *, by: str, note: str, key: bytes | None 
         if fresh is None or fresh.get("state") not in locks.OPEN_STATES \
                 or locks.holder_alive(fresh) is True:
             return None
-        pending = locks.pending_of(fresh)
+        try:
+            pending = locks.pending_of(fresh)
+        except errors.GamedayError as exc:  # broken or odd journal: a human must look
+            print(f"gameday guard: run {fresh['run_id']}'s journal cannot be read "
+                  f"({exc.message}); its faults may be live. A human must act now.",
+                  file=stream, flush=True)
+            _close_failed(fresh, f"{note}; {by}; the journal cannot be read: {exc.message}")
+            return ExitCode.REVERT_FAILED
         if not pending:
             locks.close_record(fresh, locks.ABANDONED,
                                f"its process died with no revert pending; closed by {by}")
@@ -94,13 +101,19 @@ def take_over(record: locks.RunRecord, *, by: str, note: str, key: bytes | None 
 
         code = reverting.revert_journal(journal, sink=live.PlainSink(stream), key=key,
                                         expected_head=head, say=say, by=by)
-        done = code == ExitCode.HELD
-        closed = locks.close_record(fresh, locks.REVERTED if done else locks.REVERT_FAILED,
-                                    f"{note}; {by}; gameday revert exit {int(code)}")
-        if not done:  # tried again on a later look, not in a tight loop
-            closed["lease_expires_at"] = time.time() + RETRY_AFTER
-            locks.write_record(closed)
+        what = f"{note}; {by}; gameday revert exit {int(code)}"
+        if code == ExitCode.HELD:
+            locks.close_record(fresh, locks.REVERTED, what)
+        else:
+            _close_failed(fresh, what)
         return code
+
+
+def _close_failed(record: locks.RunRecord, note: str) -> None:
+    """``revert-failed``, tried again on a later look (not in a tight loop)."""
+    closed = locks.close_record(record, locks.REVERT_FAILED, note)
+    closed["lease_expires_at"] = time.time() + RETRY_AFTER
+    locks.write_record(closed)
 
 
 def _note(journal: Path, record: locks.RunRecord, *, by: str, note: str, key: bytes | None,

@@ -146,3 +146,26 @@ def test_the_guard_loop_reverts_a_runner_that_stopped_renewing(
     assert [e["ok"] for e in journal.of_type("revert-result")] == [True, True]
     assert {e["by"] for e in journal.of_type("revert-result")} == {"gameday guard"}
     assert notes["guard-journal"] == "shop/gameday-guard-run-gone"
+
+
+def test_a_finished_run_keeps_its_sealed_journal_in_a_config_map(
+        shop: EmulatedCluster, kube_env: str, tmp_path: Path) -> None:
+    import base64
+    import gzip
+
+    from tests.k8s.emulator import CONFIGMAPS
+
+    run = k8s_runs.MiniRun(kube_env, tmp_path, "run-kept", (builders.latency(),), 30)
+    run.claim()
+    run.inject()
+    run.lease.observe({"type": "revert-result", "fault": 0, "ok": True})
+    run.lease.release((7, "ab" * 32))
+    notes = run_leases(shop)["run-kept"]
+    assert notes["state"] == "finished" and notes["head"] == f"7:{'ab' * 32}"
+    assert notes["journal-configmap"] == "shop/gameday-journal-run-kept"
+    [kept] = [c for c in shop.objects(CONFIGMAPS, "shop")
+              if c["metadata"]["name"] == "gameday-journal-run-kept"]
+    packed = kept["binaryData"]["journal.jsonl.gz"]
+    assert gzip.decompress(base64.b64decode(packed)) == run.path.read_bytes()
+    assert [lk for lk in shop.objects(LEASES, "shop")
+            if lk["metadata"]["labels"][wire.KIND_LABEL] == "lock"] == []

@@ -259,11 +259,14 @@ class KubeLease:
                 "and reverts too (reverts are idempotent).")
 
     def _beat(self) -> None:
-        interval = max(0.5, self.lease_seconds / 3)
+        interval = max(0.25, self.lease_seconds / 4)  # a slow API call still leaves room
         while not self._stop.wait(interval):
             if time.monotonic() - self._engine_renewed > self._max_silence:
                 continue  # the engine is silent: let the lease run out
-            self._renew({}, strict=False)
+            try:
+                self._renew({}, strict=False)
+            except Exception as exc:  # noqa: BLE001 - the keepalive must outlive any hiccup
+                log.warning("lease keepalive failed, will retry: %s", exc)
 
     def observe(self, event: Mapping[str, Any]) -> None:
         """Journal listener: mirror pending reverts into the Lease as they change."""
