@@ -1,4 +1,5 @@
-"""Shared test set-up: the Prometheus fixtures, and a private gameday home per session.
+"""Shared test set-up: the Prometheus and sandbox fixtures, a private gameday home per
+session, and the groups that keep costly session fixtures on one xdist worker.
 
 ``GAMEDAY_HOME`` (locks, run records, the stop switch) points into a temporary directory
 for the whole session, so tests never touch the developer's ``~/.gameday`` and the
@@ -32,3 +33,19 @@ def private_gameday_home() -> Iterator[str]:
             else:
                 os.environ[key] = value
         shutil.rmtree(home, ignore_errors=True)
+
+
+#: Test folders whose session fixtures are costly (a backfilled week of history, a slow
+#: sandbox): under ``pytest -n`` their tests stay on one worker (``--dist loadgroup``), so
+#: each fixture is built once, not once per worker.
+GROUPED = ("replay", "day", "guard")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = item.path.parts
+        if "tests" in parts:
+            top = parts[parts.index("tests") + 1] if len(parts) > parts.index("tests") + 1 \
+                else ""
+            if top in GROUPED:
+                item.add_marker(pytest.mark.xdist_group(top))

@@ -3,30 +3,24 @@ real local sandbox for the tests that run ``gameday run`` as a real process."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from runner.sandbox import manager
 from runner.sandbox import prometheus as launcher
 from tests.engine.conftest import harness  # noqa: F401 - fixtures, used by name
 from tests.k8s.conftest import cluster, kubeconfig, shop  # noqa: F401
 
 
 @pytest.fixture(scope="session")
-def cli_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A real sandbox (3 replicas, 40 req/s, its own Prometheus) for real runs."""
+def cli_sandbox(sandbox: Path) -> Path:
+    """A real sandbox (3 replicas, 40 req/s, its own Prometheus) for real runs: the
+    session's shared one (tests/fixtures/sandbox.py)."""
     try:
         launcher.find_binary()
     except launcher.PrometheusMissing as exc:
         pytest.skip(str(exc))
-    state_dir = tmp_path_factory.mktemp("cli") / "sandbox"
-    try:
-        manager.up(state_dir, replicas=3, rps=40.0, restart_delay=1.0, seed=0)
-        yield state_dir
-    finally:
-        manager.down(state_dir)
+    return sandbox
 
 
 def latency_experiment(path: Path, *, duration: str = "20s") -> Path:

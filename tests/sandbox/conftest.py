@@ -24,15 +24,15 @@ def _need_prometheus() -> None:
 
 
 @pytest.fixture(scope="session")
-def sandbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The state dir of the session's running sandbox (3 replicas, 40 req/s)."""
+def sandbox_dir(sandbox: Path) -> Path:
+    """The state dir of the session's running sandbox (3 replicas, 40 req/s).
+
+    The one sandbox of the whole session (tests/fixtures/sandbox.py), shared with the
+    end-to-end, reliability and command-line suites: each sandbox costs a Prometheus, a
+    traffic generator and three replicas for the rest of the session.
+    """
     _need_prometheus()
-    path = tmp_path_factory.mktemp("sandbox")
-    try:
-        manager.up(path, replicas=3, rps=40.0, restart_delay=1.0, seed=0)
-        yield path
-    finally:
-        manager.down(path)
+    return sandbox
 
 
 @pytest.fixture
