@@ -139,7 +139,7 @@ def error_budget(gate: day_model.ErrorBudgetGate, reading: Reading,
     numbers: dict[str, Any] = {"slo": gate.slo, "window_seconds": gate.window,
                                "min_remaining": gate.min_remaining, "max_spend": gate.max_spend,
                                "bad": reading.bad, "total": reading.total, "rate": reading.rate,
-                               "share": exp.share}
+                               "share": exp.share, "exposure_note": exp.note or None}
     head = f"error budget (SLO {gate.slo * 100:.4g} % over {_span(gate.window)})"
     if reading.error or reading.bad is None or not reading.total:
         why = reading.error or ("no requests in the window" if reading.total == 0
@@ -165,7 +165,8 @@ def error_budget(gate: day_model.ErrorBudgetGate, reading: Reading,
               + (f", projected over the window at today's {rate:.4g} req/s: the history is "
                  "shorter than the window" if projected else "") + ")")
     spend = (f"at {rate:.4g} req/s, {exp.share_text}, up to ~{failed:,.0f} failed requests "
-             f"{why} = {_share(share)} of the remaining budget")
+             f"{why} = {_share(share)} of the remaining budget"
+             + (f" ({exp.note})" if exp.note else ""))
     if remaining < gate.min_remaining:
         return Result(gate.kind, False, f"{head}: only {budget}, below the floor of "
                       f"{gate.min_remaining * 100:.3g} %: no chaos until it recovers", numbers)
