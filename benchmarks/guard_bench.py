@@ -188,7 +188,7 @@ def bench_k8s(kills: int, lease: float, tick: float, work: Path,
     env = _env(KUBECONFIG=kubeconfig, GAMEDAY_HOME=str(work / "home"))
     guard = subprocess.Popen(
         [sys.executable, "-m", "runner.cli.main", "guard", "--namespace", "shop", "--kubeconfig",
-         kubeconfig, "--poll", "0.05", "--journal-dir", str(work / "guard"), "--for", "3600"],
+         kubeconfig, "--poll", "0.2", "--journal-dir", str(work / "guard"), "--for", "3600"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     times: list[float] = []
     try:

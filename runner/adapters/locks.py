@@ -13,7 +13,7 @@ directory). Decisions:
   so "anything here" conflicts with everything at that endpoint. A lock dies with its
   process: a SIGKILLed run frees its locks, and its pending reverts are found through
   its run record (below), not through a stale lock.
-- Every run has a record ``runs/<run id>.json`` (written atomically): PID (and the
+- Every run has a record ``runs/<run id>.json`` (``runrecords``, written atomically): PID (and the
   process's start time, so a reused PID is not taken for the run), host, journal, keys,
   the journal head (sequence number and hash of the last line, so the head is also kept
   outside the journal), phase, and a lease that each ``renew`` extends by
@@ -32,63 +32,31 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import json
 import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any
 
 from runner import errors
-from runner.journal import reader, recovery
+from runner.adapters import runrecords
 
-ENV_HOME = "GAMEDAY_HOME"
-ENV_LOCKS = "GAMEDAY_LOCKS"
-
-
-class RunRecord(TypedDict):
-    """``runs/<run id>.json``: a live or finished run, as the guard and revert read it."""
-
-    run_id: str
-    pid: int
-    host: str
-    journal: str
-    keys: list[str]
-    phase: str
-    state: str  # "live" or "finished"
-    head_seq: int | None
-    head_hash: str | None
-    renewed_at: float
-    lease_expires_at: float
-    lease_seconds: NotRequired[float]
-    pid_start: NotRequired[int | None]  # the process's start time (clock ticks since boot)
-    note: NotRequired[str]  # who closed a dead run's record, and how
-
-
-LIVE = "live"
-FINISHED = "finished"
-REVERTED = "reverted"
-REVERT_FAILED = "revert-failed"
-ABANDONED = "abandoned"
-#: States whose faults may still be live if the holder is gone.
-OPEN_STATES = frozenset({LIVE, REVERT_FAILED})
+# The run records live in ``runrecords``; their names stay importable from here.
+ENV_HOME = runrecords.ENV_HOME
+ENV_LOCKS = runrecords.ENV_LOCKS
+RunRecord = runrecords.RunRecord
+LIVE, FINISHED, REVERTED = runrecords.LIVE, runrecords.FINISHED, runrecords.REVERTED
+REVERT_FAILED, ABANDONED = runrecords.REVERT_FAILED, runrecords.ABANDONED
+OPEN_STATES = runrecords.OPEN_STATES
+home, locks_dir, runs_dir = runrecords.home, runrecords.locks_dir, runrecords.runs_dir
+read_records, read_record = runrecords.read_records, runrecords.read_record
+write_record, close_record = runrecords.write_record, runrecords.close_record
+pid_alive, process_start = runrecords.pid_alive, runrecords.process_start
+holder_alive, expired = runrecords.holder_alive, runrecords.expired
+orphaned, pending_of = runrecords.orphaned, runrecords.pending_of
 #: Called with a dead run's record while ``acquire`` holds the locks; True = reverted.
 Leftovers = Callable[[RunRecord], bool]
-
-
-def home() -> Path:
-    configured = os.environ.get(ENV_HOME)
-    return Path(configured) if configured else Path.home() / ".gameday"
-
-
-def locks_dir() -> Path:
-    configured = os.environ.get(ENV_LOCKS)
-    return Path(configured) if configured else home() / "locks"
-
-
-def runs_dir() -> Path:
-    return locks_dir() / "runs"
 
 
 def endpoint_of(key: str) -> str:
@@ -102,105 +70,6 @@ def endpoint_of(key: str) -> str:
 
 def _file_for(key: str) -> Path:
     return locks_dir() / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".lock")
-
-
-def read_records() -> list[RunRecord]:
-    """Every run record on this machine (unreadable ones are skipped)."""
-    found: list[RunRecord] = []
-    folder = runs_dir()
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.glob("*.json")):
-        with contextlib.suppress(OSError, ValueError):
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(data, dict) and "run_id" in data:
-                found.append(data)  # type: ignore[arg-type]
-    return found
-
-
-def read_record(run_id: str) -> RunRecord | None:
-    """The record of one run, or None when there is none (or it cannot be read)."""
-    path = runs_dir() / f"{run_id}.json"
-    with contextlib.suppress(OSError, ValueError):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data, dict) and data.get("run_id") == run_id:
-            return data  # type: ignore[return-value]
-    return None
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def process_start(pid: int) -> int | None:
-    """When ``pid`` started (clock ticks since boot, from /proc), or None if unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError):
-        return None
-    fields = stat.rpartition(")")[2].split()
-    return int(fields[19]) if len(fields) > 19 and fields[19].isdigit() else None
-
-
-def holder_alive(record: RunRecord) -> bool | None:
-    """Is the record's process still running? None: another host, cannot tell."""
-    if record.get("host") != socket.gethostname():
-        return None
-    pid = int(record.get("pid") or 0)
-    if pid <= 0 or not pid_alive(pid):
-        return False
-    started = record.get("pid_start")
-    return started is None or process_start(pid) in (None, started)
-
-
-def expired(record: RunRecord, now: float) -> bool:
-    return now >= float(record.get("lease_expires_at") or 0.0)
-
-
-def orphaned(record: RunRecord, now: float) -> bool:
-    """A run whose lease expired and whose process is gone (or on another host)."""
-    return (record.get("state") in OPEN_STATES and expired(record, now)
-            and holder_alive(record) is not True)
-
-
-def pending_of(record: RunRecord) -> list[dict[str, Any]] | None:
-    """The fault intents of the record's journal still needing a revert.
-
-    None when the journal is not there (nothing was recorded, so nothing can be done);
-    raises ``errors.InputError`` when it is there but cannot be read.
-    """
-    path = Path(record["journal"])
-    if not path.exists():
-        return None
-    return recovery.pending_reverts(reader.read(path))
-
-
-def close_record(record: RunRecord, state: str, note: str, *,
-                 now: Callable[[], float] = time.time) -> RunRecord:
-    """Write a dead run's record with its final ``state`` and who closed it."""
-    closed = record.copy()
-    closed["state"], closed["note"], closed["renewed_at"] = state, note, now()
-    write_record(closed)
-    return closed
-
-
-def write_record(record: RunRecord) -> None:
-    """Atomically (temp file, fsync, rename) write a run record."""
-    folder = runs_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{record['run_id']}.json"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(record, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 class LocalLease:

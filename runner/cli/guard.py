@@ -37,6 +37,7 @@ from runner.guard import policy
 from runner.guard import watch as watch_mod
 from runner.journal import chain, writer
 from runner.journal import keys as journal_keys
+from runner.model import experiment as model
 
 POLL = 0.25  # seconds between looks of a local guard (a takeover is due at lease expiry)
 RETRY_AFTER = 30.0  # seconds before a failed takeover is tried again
@@ -77,7 +78,14 @@ def take_over(record: locks.RunRecord, *, by: str, note: str, key: bytes | None 
         if fresh is None or fresh.get("state") not in locks.OPEN_STATES \
                 or locks.holder_alive(fresh) is True:
             return None
-        pending = locks.pending_of(fresh)
+        try:
+            pending = locks.pending_of(fresh)
+        except errors.GamedayError as exc:  # broken or odd journal: a human must look
+            print(f"gameday guard: run {fresh['run_id']}'s journal cannot be read "
+                  f"({exc.message}); its faults may be live. A human must act now.",
+                  file=stream, flush=True)
+            _close_failed(fresh, f"{note}; {by}; the journal cannot be read: {exc.message}")
+            return ExitCode.REVERT_FAILED
         if not pending:
             locks.close_record(fresh, locks.ABANDONED,
                                f"its process died with no revert pending; closed by {by}")
@@ -94,13 +102,19 @@ def take_over(record: locks.RunRecord, *, by: str, note: str, key: bytes | None 
 
         code = reverting.revert_journal(journal, sink=live.PlainSink(stream), key=key,
                                         expected_head=head, say=say, by=by)
-        done = code == ExitCode.HELD
-        closed = locks.close_record(fresh, locks.REVERTED if done else locks.REVERT_FAILED,
-                                    f"{note}; {by}; gameday revert exit {int(code)}")
-        if not done:  # tried again on a later look, not in a tight loop
-            closed["lease_expires_at"] = time.time() + RETRY_AFTER
-            locks.write_record(closed)
+        what = f"{note}; {by}; gameday revert exit {int(code)}"
+        if code == ExitCode.HELD:
+            locks.close_record(fresh, locks.REVERTED, what)
+        else:
+            _close_failed(fresh, what)
         return code
+
+
+def _close_failed(record: locks.RunRecord, note: str) -> None:
+    """``revert-failed``, tried again on a later look (not in a tight loop)."""
+    closed = locks.close_record(record, locks.REVERT_FAILED, note)
+    closed["lease_expires_at"] = time.time() + RETRY_AFTER
+    locks.write_record(closed)
 
 
 def _note(journal: Path, record: locks.RunRecord, *, by: str, note: str, key: bytes | None,
@@ -152,18 +166,36 @@ def sweeper(run_id: str, key: bytes | None) -> locks.Leftovers:
     return sweep
 
 
-def spawn(run_id: str, log: Path, *, key_file: Path | None, poll: float = POLL
-          ) -> subprocess.Popen[bytes]:
-    """Start the detached guard of one run (its own session: it outlives a SIGKILL)."""
+def spawn(run_id: str, log: Path, *, key_file: Path | None, poll: float = POLL,
+          cluster: Sequence[str] = ()) -> subprocess.Popen[bytes]:
+    """Start the detached guard of one run (its own session: it outlives a SIGKILL).
+
+    ``cluster``: the ``--namespace/--kubeconfig/--context`` arguments of a Kubernetes run,
+    whose guard watches its run Lease instead of a local record.
+    """
     log.parent.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "runner.cli.main", "guard", "--run", run_id,
-            "--parent", str(os.getpid()), "--poll", str(poll)]
+            "--parent", str(os.getpid()), "--poll", str(poll), *cluster]
     if key_file is not None:
         args += ["--journal-key-file", str(key_file)]
     with open(log, "ab") as out:
         return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True,
                                 close_fds=True)
+
+
+def cluster_args(exp: model.Experiment, kubeconfig: str | None, context: str | None,
+                 journal_dir: Path) -> list[str]:
+    """What ``spawn`` passes for a Kubernetes run (its Lease lives in these namespaces)."""
+    if exp.target.platform != "kubernetes":
+        return []
+    spaces = sorted({ns for ns in (exp.target.namespace, *exp.blast_radius.namespaces) if ns})
+    args = [a for ns in spaces or ["default"] for a in ("--namespace", ns)]
+    args += ["--journal-dir", str(journal_dir)]
+    if kubeconfig:
+        args += ["--kubeconfig", kubeconfig]
+    context = context or exp.target.context
+    return args + (["--context", context] if context else [])
 
 
 def settle(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
@@ -205,7 +237,9 @@ def _warm_up(*, kubernetes: bool) -> None:
 @click.option("--dir", "home_dir", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="The gameday home whose runs to watch (default: "
                                  "$GAMEDAY_HOME or ~/.gameday).")
-@click.option("--run", "run_id", default=None, help="Watch this run only; exit when it ends.")
+@click.option("--run", "run_id", default=None,
+              help="Watch this run only (its record, or its Lease with --namespace); exit "
+                   "when it ends.")
 @click.option("--parent", type=int, default=None, hidden=True)
 @click.option("--namespace", "namespaces", multiple=True,
               help="Watch gameday Leases in this Kubernetes namespace (repeatable).")
@@ -243,6 +277,7 @@ def guard(home_dir: Path | None, run_id: str | None, parent: int | None,
         os.environ.pop(locks.ENV_LOCKS, None)
     clock = clock_mod.SystemClock()
     bound = max_seconds if max_seconds is not None else 7 * 24 * 3600.0
+    stop = _run_over(parent, time.monotonic()) if run_id else None
     if namespaces:
         from runner.cli import compose, guard_k8s
 
@@ -250,9 +285,8 @@ def guard(home_dir: Path | None, run_id: str | None, parent: int | None,
             namespaces, kubeconfig=kubeconfig, context=context, clock=clock, once=once,
             poll=poll or guard_k8s.POLL, grace=grace, max_seconds=bound,
             journal_dir=journal_dir or compose.reports_root() / "guard", allow=allow,
-            say=lambda text: click.echo(text, err=True))
+            run_id=run_id, stop=stop, say=lambda text: click.echo(text, err=True))
     else:
-        stop = _run_over(parent, time.monotonic()) if run_id else None
         outcomes = watch_mod.watch(
             LocalStore(run_id), local_takeover(key), clock, poll=poll or POLL, grace=grace,
             max_seconds=bound, once=once, stop=stop,

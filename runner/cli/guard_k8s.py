@@ -46,15 +46,19 @@ Say = Callable[[str], None]
 class KubeStore:
     """gameday run Leases in some namespaces, as watched leases."""
 
-    def __init__(self, api: wire.LeaseApi, namespaces: Sequence[str]) -> None:
+    def __init__(self, api: wire.LeaseApi, namespaces: Sequence[str],
+                 run_id: str | None = None) -> None:
         self.api = api
         self.namespaces = list(namespaces)
+        self.run_id = run_id
 
     def scan(self) -> list[policy.Watched]:
         found = []
         for ns in self.namespaces:
             for lease in self.api.list(ns, "run"):
                 notes = wire.notes_of(lease)
+                if self.run_id is not None and notes.get("run-id") != self.run_id:
+                    continue
                 meta = lease.get("metadata") or {}
                 found.append(policy.Watched(
                     run_id=notes.get("run-id", "?"), where=f"{ns}/{meta.get('name')}",
@@ -219,10 +223,13 @@ def sweeper(run_id: str, *, kubeconfig: str | None, context: str | None,
 def watch_cluster(namespaces: Sequence[str], *, kubeconfig: str | None, context: str | None,
                   clock: ports.Clock, once: bool, poll: float, grace: float,
                   max_seconds: float, journal_dir: Path, allow: Sequence[str] = (),
+                  run_id: str | None = None,
+                  stop: Callable[[Sequence[policy.Watched]], bool] | None = None,
                   say: Say = print) -> list[policy.Outcome]:
+    """Watch the run Leases of ``namespaces`` (only ``run_id``'s, when given)."""
     api = lease_api(kubeconfig, context)
     takeover = Takeover(api, by=f"gameday guard {os.environ.get('POD_NAME') or os.getpid()}",
                         journal_dir=journal_dir, kubeconfig=kubeconfig, context=context,
                         allow=(*ALLOWED, *allow), clock=clock, say=say)
-    return watch_mod.watch(KubeStore(api, namespaces), takeover, clock, poll=poll, grace=grace,
-                           max_seconds=max_seconds, once=once, say=say)
+    return watch_mod.watch(KubeStore(api, namespaces, run_id), takeover, clock, poll=poll,
+                           grace=grace, max_seconds=max_seconds, once=once, stop=stop, say=say)

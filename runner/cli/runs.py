@@ -108,8 +108,10 @@ def execute(
         chosen_seed = seed if seed is not None else (
             exp.seed if exp.seed is not None else int(time.time()) % 1_000_000)
         lease = compose.build_lease(exp, options, run_id=run_id, key=journal_key)
-        watchdog = guard_mod.spawn(run_id, run_dir / "guard.log", key_file=journal_key_file) \
-            if guard and not dry else None
+        watchdog = guard_mod.spawn(
+            run_id, run_dir / "guard.log", key_file=journal_key_file,
+            cluster=guard_mod.cluster_args(exp, options.kubeconfig, options.context,
+                                           run_dir)) if guard and not dry else None
         scrub = exp.prometheus.secret_values() + (ctk.session.secret_values() if ctk else ())
         outcome: run_mod.Outcome | None = None
         try:

@@ -79,9 +79,11 @@ def _result(e: dict[str, Any]) -> Entry:
 
 
 def _effect(e: dict[str, Any]) -> Entry:
-    state = "took effect" if e.get("ok") else "DID NOT take effect as requested"
+    ok = e.get("ok")
+    state = ("took effect" if ok is True else "effect not checked" if ok is None
+             else "DID NOT take effect as requested")
     return Entry(e.get("ts"), "effect", f"{_fault(e)} {state}: {e.get('detail')}{_measured(e)}",
-                 alarm=e.get("ok") is not True)
+                 alarm=ok is False)
 
 
 def _abort(e: dict[str, Any]) -> Entry:
@@ -98,9 +100,23 @@ def _revert(e: dict[str, Any]) -> Entry:
 
 
 def _verified(e: dict[str, Any]) -> Entry:
-    state = "verified gone" if e.get("ok") else "NOT verified gone"
+    ok = e.get("ok")
+    state = ("verified gone" if ok is True else "not verified (no check)" if ok is None
+             else "NOT verified gone")
     return Entry(e.get("ts"), "verified", f"revert of {_fault(e)} {state}: {e.get('detail')}",
-                 alarm=e.get("ok") is not True)
+                 alarm=ok is False)
+
+
+def _observation(e: dict[str, Any]) -> Entry:
+    state = "ok" if e.get("ok") is not False else "FAILED its tolerance"
+    return Entry(e.get("ts"), "observation", f"method probe {e.get('name')}: {state}",
+                 alarm=e.get("ok") is False)
+
+
+def _tolerance(e: dict[str, Any]) -> Entry:
+    met = e.get("met")
+    return Entry(e.get("ts"), "tolerance", f"steady-state hypothesis ({e.get('when')}): "
+                 + ("met" if met else "NOT met (deviated)"), alarm=not met)
 
 
 def _recovery(e: dict[str, Any]) -> Entry:
@@ -133,6 +149,11 @@ _BUILDERS: dict[str, Callable[[dict[str, Any]], Entry]] = {
     events.SIGNAL: _generic("signal", alarm=True, field="reason"),
     events.REVERT_SESSION: _generic("revert", field="state"),
     events.JOURNAL_REPAIRED: _generic("journal"), "journal-sealed": _generic("journal"),
+    events.OBSERVATION: _observation, events.TOLERANCE: _tolerance,
+    events.PAUSE: _generic("pause", field="name"),
+    events.ROLLBACKS: _generic("rollbacks", field="reason"),
+    events.HISTORY_CALIBRATION: _generic("history", field="note"),
+    events.LOCK: _generic("lock", field="keys"),
 }
 _SKIP = {events.TICK, events.PLAN}
 

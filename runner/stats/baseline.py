@@ -3,8 +3,8 @@
 The baseline is looked at exactly once, at its end (a single look needs no sequential
 correction). From the B ticks with traffic it estimates
 
-- n_ref, the median requests per tick (the betting test's damping reference);
-- φ̂, the Pearson dispersion, and the lag-1 autocorrelation of r_s (fast mode's checks);
+- n_ref, the median requests per tick (the power check's traffic), n̄ the mean;
+- φ̂, the Pearson dispersion (it sizes the bets), and fast mode's checks;
 - U, a one-sided upper (1 − a) bound on the error ratio.
 
 U is the larger of two valid bounds, so it is valid whichever assumption holds:
@@ -50,6 +50,8 @@ class BaselineSummary:
     phi_hat: float | None
     acf1: float | None
     halves_p: float | None
+    n_mean: float | None = None
+    largest_share: float | None = None
 
 
 def _finite(x: float) -> float | None:
@@ -76,6 +78,8 @@ def summarise(n: npt.ArrayLike, e: npt.ArrayLike) -> BaselineSummary:
         phi_hat=_finite(float(dispersion.pearson_dispersion(n_a, e_a))),
         acf1=_finite(float(dispersion.acf1(n_a, e_a))),
         halves_p=_finite(float(dispersion.halves_p_value(n_a, e_a))),
+        n_mean=total_n / ticks,
+        largest_share=_finite(float(dispersion.largest_share(n_a, e_a))),
     )
 
 

@@ -20,6 +20,10 @@ Decisions:
   ``leading`` names the largest contributor w_j·E_j, useful when the combined evidence
   crosses without any single probe doing so.
 - With no statistical probe (or all weights zero) E is 1 by convention: never rejects.
+- A probe whose plan bets on blocks of L ticks pools its counts over L ticks with data
+  and bets once at the block's end (log_factor 0 on the ticks in between).
+- Plain math on the per-tick path (the bet parameters are built once, by ``start``):
+  numpy on scalars cost 175–500 µs a probe-tick; this path stays under 20 µs.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import math
 from collections.abc import Mapping
 from typing import TypedDict
 
-from runner.stats import betting, combine, negbin
+from runner.stats import betting, combine, kelly, negbin
 from runner.stats.guardrail import GuardrailState, guardrail_step
 from runner.stats.plan import (
     MonitorPlan,
@@ -55,15 +59,20 @@ __all__ = [
     "step",
 ]
 
-Process = betting.BettingState | negbin.FastState
+Process = betting.BetState | negbin.FastState
 
 
 @dataclasses.dataclass(frozen=True)
 class ProbeState:
-    """One probe's e-process and the running maximum of its log E (for the p-value)."""
+    """One probe's e-process, the running maximum of its log E (for the p-value), and the
+    counts pooled so far in the current block (block betting only)."""
 
     process: Process
+    params: betting.BetParams | negbin.FastParams
     max_log_e: float = 0.0
+    block_n: float = 0.0
+    block_e: float = 0.0
+    block_count: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -136,24 +145,54 @@ class MonitorStep:
         )
 
 
+def bet_params(probe: ProbeCalibration) -> betting.BetParams:
+    """The default test's parameters for a probe (bets sized at the block's traffic)."""
+    disp = probe.n_mean * probe.block_ticks if probe.n_mean else None
+    return betting.BetParams(p0=probe.p0, psi_prior=probe.psi_prior, phi=probe.phi_size,
+                             n_disp=disp)
+
+
+def fast_params(probe: ProbeCalibration) -> negbin.FastParams:
+    if probe.phi is None or probe.n_mean is None:
+        raise ValueError(f"{probe.name}: fast mode without a dispersion bound in the plan")
+    return negbin.FastParams(bet=bet_params(probe), phi_bound=probe.phi, n_bound=probe.n_mean)
+
+
 def _fresh(probe: ProbeCalibration) -> ProbeState:
-    return ProbeState(process=negbin.start() if probe.mode_used == "fast" else betting.start())
+    if probe.mode_used == "fast":
+        fast = fast_params(probe)
+        return ProbeState(process=negbin.start(fast), params=fast)
+    bet = bet_params(probe)
+    return ProbeState(process=betting.start(bet), params=bet)
 
 
 def start(plan: MonitorPlan) -> MonitorState:
-    """Fresh e-processes (every E_j = 1) for the plan's probes."""
+    """Fresh e-processes (every E_j = 1) for the plan's probes.
+
+    Also builds the Kelly table (about 0.3 s, once per process) before the first tick, so
+    the per-tick path never pays for it.
+    """
+    if plan.probes:
+        kelly.prepare()
     return MonitorState(tick=0, probes=tuple(_fresh(p) for p in plan.probes))
 
 
 def _advance(probe: ProbeCalibration, state: ProbeState, o: Obs) -> tuple[ProbeState, float]:
-    process = state.process
-    if isinstance(process, negbin.FastState):
-        if probe.phi is None:
-            raise ValueError(f"{probe.name}: fast mode without a dispersion bound in the plan")
-        new_fast, inc = negbin.update(process, o.n, o.e, probe.p0, probe.phi, probe.n_ref)
-        return ProbeState(new_fast, max(state.max_log_e, new_fast.log_e)), inc
-    new_bet, inc = betting.update(process, o.n, o.e, probe.p0, probe.n_ref)
-    return ProbeState(new_bet, max(state.max_log_e, new_bet.log_e)), inc
+    n, e = o.n, o.e
+    if probe.block_ticks > 1:
+        count = state.block_count + 1
+        if count < probe.block_ticks:  # still pooling: no bet this tick
+            return dataclasses.replace(state, block_n=state.block_n + n,
+                                       block_e=state.block_e + e, block_count=count), 0.0
+        n, e = state.block_n + n, state.block_e + e
+    process, params = state.process, state.params
+    if isinstance(process, negbin.FastState) and isinstance(params, negbin.FastParams):
+        new_fast, inc = negbin.update(params, process, n, e)
+        return ProbeState(new_fast, params, max(state.max_log_e, new_fast.log_e)), inc
+    if isinstance(process, betting.BetState) and isinstance(params, betting.BetParams):
+        new_bet, inc = betting.update(params, process, n, e)
+        return ProbeState(new_bet, params, max(state.max_log_e, new_bet.log_e)), inc
+    raise ValueError(f"{probe.name}: the monitor state does not match the plan's mode")
 
 
 def step(
@@ -181,14 +220,15 @@ def step(
             significant=combine.significant(ps.max_log_e, probe.weight, alpha),
         ))
     weights = [p.weight for p in plan.probes]
-    log_e = combine.log_weighted_sum([s.log_e for s in steps], weights)
-    if not math.isfinite(log_e):
-        log_e = 0.0  # no probe carries weight: E = 1 by convention, never rejects
-    max_log_e = max(state.max_log_e, log_e)
-    rejected = state.rejected or log_e >= plan.threshold_log
     contributions = [(math.log(w) + s.log_e, s.name) for s, w in zip(steps, weights, strict=True)
                      if w > 0]
-    leading = max(contributions)[1] if contributions else None
+    log_e = 0.0  # no probe carries weight: E = 1 by convention, never rejects
+    leading = None
+    if contributions:
+        top, leading = max(contributions)
+        log_e = top + math.log(math.fsum(math.exp(c - top) for c, _ in contributions))
+    max_log_e = max(state.max_log_e, log_e)
+    rejected = state.rejected or log_e >= plan.threshold_log
     new_state = MonitorState(tick=state.tick + 1, probes=tuple(new_states),
                              max_log_e=max_log_e, rejected=rejected)
     decision = MonitorStep(

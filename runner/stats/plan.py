@@ -1,20 +1,23 @@
 """Calibration: from the probes, α and the baseline to a frozen ``MonitorPlan``.
 
 The plan fixes, before any fault, everything the sequential test will use: each probe's
-weight (normalised), effective p0, test mode, damping reference n_ref and dispersion
-bound φ, the α the e-processes run at and the rejection threshold. Fixing these in
-advance is what keeps the test valid (weights or p0 chosen after seeing the fault data
-would void Ville's bound), and journaling the plan lets a reviewer replay every tick.
+weight (normalised), effective p0, test mode, bet sizing, block length, dispersion bound,
+the α the e-processes run at and the rejection threshold. Fixing these in advance is what
+keeps the test valid (weights or p0 chosen after seeing the fault data would void Ville's
+bound), and journaling the plan lets a reviewer replay every tick. The plan also states,
+per probe, the question answered, the null tested, its assumptions and what the baseline
+checked, with numbers (``claims``).
 
 Decisions:
 - α is split only when some probe has no SLO (baseline comparison): α_b = 0.2·α is
   shared equally by those probes' baseline bounds, α_f = 0.8·α goes to the e-processes.
-  The margin m = 0.5 already makes a failed baseline bound rare, so most of α buys speed.
-- An SLO probe "holds" when its end-of-baseline (1 − α) upper bound is below p0; if any
-  probe does not hold, ``baseline_holds`` is False and ``problems`` says why in
-  sentences (the engine refuses to inject, exit 3). Guardrails are the engine's part.
-- Fast mode is granted per probe only when the baseline passes ``dispersion``'s checks;
-  otherwise the default test runs and the reason is kept in the plan and the warnings.
+- An SLO probe "holds" when its end-of-baseline (1 − α) upper bound is below p0; else a
+  problem says why (the engine refuses to inject, exit 3). Guardrails are the engine's.
+- Dependence across ticks (``dependence``): when the baseline contradicts the per-tick
+  assumption, the probe bets once per block (a warning with the numbers), or, when no
+  block can work, the run is refused with what would fix it (a problem). Never silent.
+- Fast mode is granted per probe only when the baseline passes ``dispersion``'s checks
+  and no dependence was seen; otherwise the default test runs, and the plan says why.
 - The power check of probe j uses w_j·α_test: the level at which that probe alone makes
   the weighted average reject, so a light probe is honestly reported as slow.
 - The plan is a value: ``to_dict``/``from_dict`` round-trip it through the journal.
@@ -31,9 +34,10 @@ import numpy as np
 import numpy.typing as npt
 
 from runner.stats import baseline as base
-from runner.stats import combine, dispersion, power
+from runner.stats import claims, combine, dependence, dispersion, power
 
 Mode = Literal["default", "fast"]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +58,16 @@ class ProbeSpec:
     mode: Mode = "default"
 
 
+class DependenceDict(TypedDict):
+    ticks: int
+    acf: list[float]
+    statistic: float | None
+    threshold: float
+    flagged: bool
+    block: int
+    refused: bool
+
+
 class ProbeCalibrationDict(TypedDict):
     name: str
     weight: float
@@ -72,6 +86,16 @@ class ProbeCalibrationDict(TypedDict):
     holds: bool
     earliest_abort_ticks: int | None
     power_warning: str | None
+    question: str
+    null: str
+    assumptions: list[str]
+    baseline_checked: list[str]
+    dependence: DependenceDict
+    block_ticks: int
+    psi_prior: float
+    phi_size: float
+    n_mean: float | None
+    floor_ticks: int | None
 
 
 class MonitorPlanDict(TypedDict):
@@ -88,7 +112,12 @@ class MonitorPlanDict(TypedDict):
 
 @dataclasses.dataclass(frozen=True)
 class ProbeCalibration:
-    """One probe as the test will run it, with the baseline numbers behind each choice."""
+    """One probe as the test will run it, with the baseline numbers behind each choice.
+
+    ``phi``: fast mode's dispersion bound φ_b at ``n_mean`` requests a tick (None in the
+    default mode); ``phi_size``: the measured dispersion that sizes the bets (any value
+    keeps the test valid); ``block_ticks``: ticks pooled per bet (1 = every tick).
+    """
 
     name: str
     weight: float
@@ -107,9 +136,31 @@ class ProbeCalibration:
     holds: bool
     earliest_abort_ticks: int | None
     power_warning: str | None
+    question: str = claims.SAFETY
+    null: str = ""
+    assumptions: tuple[str, ...] = ()
+    baseline_checked: tuple[str, ...] = ()
+    dependence: DependenceDict = dataclasses.field(default_factory=lambda: DependenceDict(
+        ticks=0, acf=[], statistic=None, threshold=dependence.Z_FLAG, flagged=False, block=1,
+        refused=False))
+    block_ticks: int = 1
+    psi_prior: float = 2.0
+    phi_size: float = 1.0
+    n_mean: float | None = None
+    floor_ticks: int | None = None
 
     def to_dict(self) -> ProbeCalibrationDict:
-        return cast(ProbeCalibrationDict, dataclasses.asdict(self))
+        out = cast(ProbeCalibrationDict, dataclasses.asdict(self))
+        out["assumptions"] = list(self.assumptions)
+        out["baseline_checked"] = list(self.baseline_checked)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: ProbeCalibrationDict) -> ProbeCalibration:
+        fields = dict(data)
+        fields["assumptions"] = tuple(data.get("assumptions", ()))
+        fields["baseline_checked"] = tuple(data.get("baseline_checked", ()))
+        return cls(**fields)  # type: ignore[arg-type]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,29 +179,20 @@ class MonitorPlan:
 
     def to_dict(self) -> MonitorPlanDict:
         return MonitorPlanDict(
-            alpha=self.alpha,
-            alpha_test=self.alpha_test,
-            threshold_log=self.threshold_log,
-            min_effect=self.min_effect,
-            window_ticks=self.window_ticks,
-            probes=[p.to_dict() for p in self.probes],
-            baseline_holds=self.baseline_holds,
-            problems=list(self.problems),
-            warnings=list(self.warnings),
+            alpha=self.alpha, alpha_test=self.alpha_test, threshold_log=self.threshold_log,
+            min_effect=self.min_effect, window_ticks=self.window_ticks,
+            probes=[p.to_dict() for p in self.probes], baseline_holds=self.baseline_holds,
+            problems=list(self.problems), warnings=list(self.warnings),
         )
 
     @classmethod
     def from_dict(cls, data: MonitorPlanDict) -> MonitorPlan:
-        probes = tuple(ProbeCalibration(**p) for p in data["probes"])  # type: ignore[arg-type]
         return cls(
-            alpha=data["alpha"],
-            alpha_test=data["alpha_test"],
-            threshold_log=data["threshold_log"],
-            min_effect=data["min_effect"],
+            alpha=data["alpha"], alpha_test=data["alpha_test"],
+            threshold_log=data["threshold_log"], min_effect=data["min_effect"],
             window_ticks=data["window_ticks"],
-            probes=probes,
-            baseline_holds=data["baseline_holds"],
-            problems=tuple(data["problems"]),
+            probes=tuple(ProbeCalibration.from_dict(p) for p in data["probes"]),
+            baseline_holds=data["baseline_holds"], problems=tuple(data["problems"]),
             warnings=tuple(data["warnings"]),
         )
 
@@ -158,9 +200,6 @@ class MonitorPlan:
 def usable(o: Obs | None) -> bool:
     """Whether a tick carries data: present, finite, and some traffic."""
     return o is not None and math.isfinite(o.n) and math.isfinite(o.e) and o.n > 0
-
-
-FloatArray = npt.NDArray[np.float64]
 
 
 def _arrays(series: Sequence[Obs | None]) -> tuple[FloatArray, FloatArray]:
@@ -200,48 +239,84 @@ def _slo_problem(name: str, p0: float, upper: float | None, s: base.BaselineSumm
     return f"{name}: the steady state does not hold before any fault: {why}"
 
 
-def _calibrate_one(spec: ProbeSpec, weight: float, series: Sequence[Obs | None], *,
-                   alpha: float, alpha_b: float, alpha_test: float, min_effect: float,
-                   window: int) -> tuple[ProbeCalibration, list[str], list[str]]:
+def _dependence_dict(d: dependence.Diagnosis) -> DependenceDict:
+    return DependenceDict(ticks=d.ticks, acf=list(d.acf), statistic=d.statistic,
+                          threshold=dependence.Z_FLAG, flagged=d.flagged,
+                          block=d.block if d.flagged else 1, refused=d.refuse)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Budget:
+    alpha: float
+    alpha_b: float
+    alpha_test: float
+    min_effect: float
+    window: int
+
+
+def _calibrate_one(spec: ProbeSpec, weight: float, series: Sequence[Obs | None],
+                   b: _Budget) -> tuple[ProbeCalibration, list[str], list[str]]:
     problems: list[str] = []
     warnings: list[str] = []
     n, e = _arrays(series)
     s = base.summarise(n, e)
+    level = b.alpha if spec.p0 is not None else b.alpha_b
+    upper = base.upper_bound(n, e, level) if s.ticks else None
     if spec.p0 is not None:
-        upper = base.upper_bound(n, e, alpha)
         p0 = spec.p0
-        problem = _slo_problem(spec.name, p0, upper, s, alpha)
+        problem = _slo_problem(spec.name, p0, upper, s, b.alpha)
     else:
-        upper = base.upper_bound(n, e, alpha_b)
         p0 = 1.0 if upper is None else base.baseline_p0(upper)
         problem = None if upper is not None else (
             f"{spec.name}: no traffic during the baseline, so there is nothing to compare the "
             "fault window with; check the query and that the service receives requests")
     if problem:
         problems.append(problem)
+    diag = dependence.diagnose(n, e) if s.ticks else dependence.Diagnosis(
+        0, (), None, False, 1, False)
+    block = diag.block if diag.flagged else 1
+    if diag.refuse:
+        problems.append(claims.dependence_problem(spec.name, diag))
+    elif diag.flagged:
+        warnings.append(claims.dependence_warning(spec.name, diag))
     mode: Mode = "default"
     reason: str | None = None
     phi: float | None = None
     if spec.mode == "fast":
-        reason = dispersion.fallback_reason(s.ticks, s.total_e, s.phi_hat, s.acf1, s.halves_p)
-        if reason is None:
-            mode, phi = "fast", float(dispersion.phi_bound(s.phi_hat or 1.0, s.ticks))
+        bound = (float(dispersion.phi_bound(s.phi_hat, s.ticks)) if s.phi_hat is not None
+                 else None)
+        null_errors = (p0 * (s.n_mean or 0.0) / bound) if bound else None
+        reason = dispersion.fallback_reason(s.ticks, s.total_e, s.phi_hat, s.acf1, s.halves_p,
+                                            s.largest_share, bound, diag.flagged, null_errors)
+        if reason is None and bound is not None:
+            mode, phi = "fast", bound
         else:
             warnings.append(f"{spec.name}: {reason}")
     ticks: int | None = None
     warning: str | None = None
+    phi_size = max(1.0, s.phi_hat or 1.0)
     if weight > 0:
-        ticks = power.earliest_abort_ticks(mode, s.n_ref, p0, psi=min_effect,
-                                           alpha=weight * alpha_test, phi=phi)
-        warning = power.power_warning(spec.name, ticks, window_ticks=window, psi=min_effect,
+        ticks = power.earliest_abort_ticks(mode, s.n_ref, p0, psi=b.min_effect,
+                                           alpha=weight * b.alpha_test,
+                                           phi=phi if mode == "fast" else phi_size, block=block)
+        warning = power.power_warning(spec.name, ticks, window_ticks=b.window, psi=b.min_effect,
                                       p0=p0, n_ref=s.n_ref)
         if warning:
             warnings.append(warning)
+    checked = [claims.checked_bound(p0, upper, level, s.ticks, spec.p0 is not None),
+               claims.checked_dispersion(s.phi_hat, mode, reason),
+               claims.checked_dependence(diag)]
     calibration = ProbeCalibration(
         name=spec.name, weight=weight, p0=p0, p0_requested=spec.p0, mode_requested=spec.mode,
         mode_used=mode, fallback_reason=reason, phi=phi, n_ref=s.n_ref, phi_hat=s.phi_hat,
         acf1=s.acf1, baseline_ticks=s.ticks, baseline_ratio=s.ratio, upper_bound=upper,
         holds=problem is None, earliest_abort_ticks=ticks, power_warning=warning,
+        question=claims.question(spec.p0 is not None),
+        null=claims.null(p0, spec.p0 is not None, block),
+        assumptions=tuple(claims.assumptions(mode, block, phi, s.n_mean)),
+        baseline_checked=tuple(checked), dependence=_dependence_dict(diag), block_ticks=block,
+        psi_prior=b.min_effect, phi_size=phi_size, n_mean=s.n_mean,
+        floor_ticks=power.tick_floor(b.min_effect, weight * b.alpha_test) if weight > 0 else None,
     )
     return calibration, problems, warnings
 
@@ -260,19 +335,17 @@ def calibrate(
     without_slo = sum(1 for s in specs if s.p0 is None)
     alpha_b_total = base.ALPHA_SHARE * alpha if without_slo else 0.0
     alpha_b = alpha_b_total / without_slo if without_slo else 0.0
-    alpha_test = alpha - alpha_b_total
+    budget = _Budget(alpha, alpha_b, alpha - alpha_b_total, min_effect, window_ticks)
     probes: list[ProbeCalibration] = []
     problems: list[str] = []
     warnings: list[str] = []
     for spec, weight in zip(specs, weights, strict=True):
-        cal, probs, warns = _calibrate_one(
-            spec, weight, baseline.get(spec.name, ()), alpha=alpha, alpha_b=alpha_b,
-            alpha_test=alpha_test, min_effect=min_effect, window=window_ticks)
+        cal, probs, warns = _calibrate_one(spec, weight, baseline.get(spec.name, ()), budget)
         probes.append(cal)
         problems.extend(probs)
         warnings.extend(warns)
     return MonitorPlan(
-        alpha=alpha, alpha_test=alpha_test, threshold_log=math.log(1.0 / alpha_test),
+        alpha=alpha, alpha_test=budget.alpha_test, threshold_log=math.log(1.0 / budget.alpha_test),
         min_effect=min_effect, window_ticks=window_ticks, probes=tuple(probes),
         baseline_holds=not problems, problems=tuple(problems), warnings=tuple(warnings),
     )

@@ -1,18 +1,21 @@
-"""Power check: how soon could the test abort on the smallest violation worth catching?
+"""Power: how soon could the test abort on the smallest violation worth catching?
 
 Before any fault the plan answers: with the traffic the baseline saw (n_ref requests per
 tick), if the error ratio jumped to ψ·p0 (ψ = ``min_effect``, default 2) and stayed
 there, after how many ticks would the evidence typically reach the threshold? When that
 is more than half the fault window, the user is warned: a run that "held" would then say
-little.
+little. The same numbers are the floors the benchmark measures delays against:
 
-Decision: the estimate uses the *expected* log-growth per tick under binomial errors at
-ψ·p0 (exact sums over the binomial law), not STATS.md's deterministic t_min, because at
-low traffic a tick's ratio is 0 most of the time and the deterministic bound is far too
-optimistic. The result is ⌈(log(1/α) + log|mixture| + log(1/part weight)) / g⌉
-for the best single component g (fast mode has two parts, ½ each), so it is ≥ t_min and
-close to the median delay on binomial data; clustered errors make real delays longer,
-which the warning says.
+- the tick floor ⌈log(1/α) / log(1 + Y_MAX·(ψ − 1))⌉: no per-tick bet can grow faster
+  than r/p0 = ψ a tick (STATS.md), and ours is capped at Y_MAX; 5 ticks at ψ = 2, α = 5 %;
+- the information floor ⌈log(1/α) / g*⌉ with g* = max_y E log(1 + y(X/λ − 1)), X ~
+  Poisson(ψλ), λ = n·p0: what the best constant bet, known in advance, grows a tick
+  (at 10 req/s and 15 s ticks: 8 ticks at ψ = 2; at 1 req/s: 54).
+
+The default test bets about that optimum (its prior is ψ = min_effect), so the power
+check is the larger of the two floors; fast mode's count tilt is ½-weighted, so its
+estimate uses log(2/α) and the tilt's expected growth under the dispersion bound.
+Plain math and numpy only: ``gameday plan`` runs this without importing scipy.
 """
 
 from __future__ import annotations
@@ -20,44 +23,32 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-import numpy as np
-import numpy.typing as npt
-
-from runner.stats import betting, negbin
-
-FloatArray = npt.NDArray[np.float64]
+from runner.stats import kelly, negbin
 
 
-def _binomial_support(n: int, p: float) -> tuple[FloatArray, FloatArray]:
-    mean = n * p
-    sd = math.sqrt(max(n * p * (1.0 - p), 1e-12))
-    lo = max(0, math.floor(mean - 12.0 * sd))
-    hi = min(n, math.ceil(mean + 12.0 * sd + 12.0))
-    k = np.arange(lo, hi + 1, dtype=np.float64)
-    # log pmf with math.lgamma: no scipy on the `gameday plan` path (its import costs ~0.5 s)
-    head = math.lgamma(n + 1.0)
-    lp, lq = math.log(p) if p > 0 else -math.inf, math.log1p(-p) if p < 1 else -math.inf
-    logs = [head - math.lgamma(j + 1.0) - math.lgamma(n - j + 1.0)
-            + (j * lp if j else 0.0) + ((n - j) * lq if n - j else 0.0) for j in range(lo, hi + 1)]
-    top = max(logs)
-    pmf = np.exp(np.asarray(logs) - top)
-    return k, pmf / pmf.sum()
+def tick_floor(psi: float, alpha: float) -> int | None:
+    """⌈log(1/α)/log(1 + Y_MAX(ψ − 1))⌉; None when ψ ≤ 1 (nothing to detect)."""
+    if psi <= 1.0:
+        return None
+    return math.ceil(math.log(1.0 / alpha) / math.log1p(kelly.Y_MAX * (psi - 1.0)))
 
 
-def default_growth(n: float, p0: float, psi: float, bets: tuple[float, ...] = betting.BETS,
-                   ) -> tuple[float, ...]:
-    """Expected log factor per tick of each bet, errors ~ Binomial(n, ψ·p0), w = 1."""
-    trials = max(1, round(n))
-    k, pmf = _binomial_support(trials, min(1.0, psi * p0))
-    logs = betting.log_factors(np.full_like(k, trials), k, p0, None, bets)
-    return tuple(float(x) for x in pmf @ logs)
+def default_growth(lam: float, psi: float) -> float:
+    """Expected log factor a tick of the best constant bet (the default test's target)."""
+    return kelly.growth(lam, psi, kelly.optimal(lam, psi)) if lam > 0 and psi > 1 else 0.0
 
 
-def fast_growth(n: float, p0: float, psi: float, phi: float,
-                psis: tuple[float, ...] = negbin.PSIS) -> tuple[float, ...]:
-    """Expected log factor per tick of each ψ-component when the mean error count is ψ·p0·n."""
-    theta, k = negbin.tilts(phi, psis)
-    return tuple(float(x) for x in theta * min(1.0, psi * p0) * n + p0 * n * k)
+def information_floor(n: float, p0: float, psi: float, alpha: float,
+                      phi: float = 1.0) -> int | None:
+    """⌈log(1/α)/g*⌉ ticks at n requests a tick (λ shrunk by a dispersion φ); None: never."""
+    g = default_growth(n * p0 / max(phi, 1.0), psi)
+    return math.ceil(math.log(1.0 / alpha) / g) if g > 0 else None
+
+
+def fast_growth(n: float, p0: float, psi: float, phi: float) -> float:
+    """Expected log factor a tick of fast mode's count tilt, mean ψ·p0·n, bound φ (> 1)."""
+    x = min((psi - 1.0) / phi, negbin.X_CAP / (phi - 1.0))
+    return math.log1p(x) * psi * p0 * n + p0 * n * math.log1p(-(phi - 1.0) * x) / (phi - 1.0)
 
 
 def earliest_abort_ticks(
@@ -68,18 +59,30 @@ def earliest_abort_ticks(
     psi: float,
     alpha: float,
     phi: float | None = None,
+    block: int = 1,
 ) -> int | None:
-    """Typical ticks to abort on a sustained ψ·p0 at n_ref requests per tick; None = never."""
+    """Typical ticks to abort on a sustained ψ·p0 at n_ref requests a tick; None = never.
+
+    ``phi`` is the dispersion of the counts (fast mode: its bound); ``block`` the number
+    of ticks per bet when the plan bets on blocks (the evidence then comes per block).
+    """
     if n_ref is None or n_ref <= 0 or psi <= 1.0 or psi * p0 > 1.0:
         return None
-    # (growth per tick, extra threshold in nats) of each part of the test
-    parts = [(max(default_growth(n_ref, p0, psi)), math.log(len(betting.BETS)))]
-    if mode == "fast" and phi is not None:
-        w = negbin.TILT_WEIGHT
-        parts = [(parts[0][0], parts[0][1] - math.log(1.0 - w)),
-                 (max(fast_growth(n_ref, p0, psi, phi)), math.log(len(negbin.PSIS)) - math.log(w))]
-    ticks = [math.ceil((math.log(1.0 / alpha) + extra) / g) for g, extra in parts if g > 0]
-    return max(1, min(ticks)) if ticks else None
+    n = n_ref * block
+    disp = phi if phi is not None and phi > 1.0 else 1.0
+    info = information_floor(n, p0, psi, alpha, disp)
+    floor = tick_floor(psi, alpha)
+    if info is None or floor is None:
+        return None
+    ticks = max(info, floor)
+    if mode == "fast" and phi is not None and phi > 1.0:
+        both = math.log(2.0 / alpha)
+        g = fast_growth(n, p0, psi, phi)
+        hedged = [math.ceil(both / g)] if g > 0 else []
+        gd = default_growth(n * p0 / disp, psi)
+        hedged += [max(floor, math.ceil(both / gd))] if gd > 0 else []
+        ticks = min(hedged) if hedged else ticks
+    return max(1, ticks) * block
 
 
 def power_warning(

@@ -1,130 +1,44 @@
-"""Seeded generators of error counts and whole-batch runs of the shipped tests.
+"""Thousands of simulated game days through the shipped pipeline, vectorised across runs.
 
-The tests and the benchmark (STATS.md's protocol) need thousands of simulated game days
-per cell; this module makes them as (runs × ticks) arrays and runs the very functions
-the engine uses (``betting``, ``negbin``, ``baseline``) across all runs at once. The
-randomness is injected (a ``numpy.random.Generator``), so every number is reproducible.
+For each run (arrays shaped (runs, baseline + window), e.g. from ``generators.draw``)
+this does what ``plan.calibrate`` and ``monitor.step`` do for one, with the same
+functions on arrays: the baseline's upper bound and gate, its dispersion, the dependence
+check and its remedy (block betting, or refusal), fast mode's admission, then the
+window's e-process, and returns the tick each run would abort at (0 = held). A test
+(tests/stats/test_simulate.py) checks a few runs against the facade itself, so the CI
+grid and the benchmark measure what ships.
 
-Generators of the per-tick probability that a request is bad:
-
-- ``binomial``: constant p (independent requests);
-- ``beta``: p_t ~ Beta with mean p and intra-tick correlation ``icc`` (overdispersed
-  counts, dispersion 1 + (n − 1)·icc);
-- ``ar1``: log p_t an AR(1) (coefficient ``ar``, marginal sd ``sigma``), mean p;
-- ``diurnal``: p_t and the traffic both follow 1 + A·sin(2πt/period + random phase);
-- ``latency``: log-normal latencies (log-sd ``lat_sigma``) with P(L > threshold) = p,
-  counted against the bucket bound b = ``bucket_ratio``·threshold. Binning iid draws
-  into buckets is drawing bucket counts directly, which is what is done here.
-
-Traffic per tick is Poisson. A run is a baseline (``base_ticks``) then a fault window.
+Randomness is injected by the callers (``numpy.random.Generator``); nothing here draws.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from scipy import special
 
-from runner.stats import baseline, betting, dispersion, negbin
+from runner.stats import baseline, betting, dependence, dispersion, negbin
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-Kind = Literal["binomial", "beta", "ar1", "diurnal", "latency"]
+BoolArray = npt.NDArray[np.bool_]
+Method = Literal["default", "fast", "baseline"]
 
 
 @dataclasses.dataclass(frozen=True)
-class Generator:
-    """How per-tick error probabilities vary; see the module docstring."""
+class Outcome:
+    """Per run: abort tick (1-based within the window, 0 = held) and what the plan did."""
 
-    kind: Kind = "binomial"
-    icc: float = 0.0
-    ar: float = 0.8
-    sigma: float = 0.5
-    amplitude: float = 0.5
-    period: float = 120.0
-    lat_sigma: float = 1.0
-    bucket_ratio: float = 1.0
-
-    @property
-    def label(self) -> str:
-        if self.kind == "beta":
-            return f"beta icc={self.icc:g}"
-        if self.kind == "latency":
-            return "latency, bucket at threshold" if self.bucket_ratio == 1.0 else (
-                f"latency, next bucket ×{self.bucket_ratio:.3g}")
-        return self.kind
-
-
-def tested_rate(gen: Generator, p: float) -> float:
-    """The bad-request probability actually counted (differs from p only for latency)."""
-    if gen.kind != "latency" or gen.bucket_ratio == 1.0:
-        return p
-    z = float(special.ndtri(1.0 - p)) + math.log(gen.bucket_ratio) / gen.lat_sigma
-    return float(special.ndtr(-z))
-
-
-def _phase(rng: np.random.Generator, runs: int, ticks: int, gen: Generator,
-           offset: int) -> FloatArray:
-    phase = rng.uniform(0.0, 2.0 * math.pi, size=(runs, 1))
-    t = np.arange(offset, offset + ticks, dtype=np.float64)
-    return np.asarray(np.sin(2.0 * math.pi * t / gen.period + phase), dtype=np.float64)
-
-
-def rates(rng: np.random.Generator, gen: Generator, p: float, runs: int, ticks: int,
-          ) -> FloatArray:
-    """Per-tick probabilities, shape (runs, ticks), with mean p (for latency, the tested rate)."""
-    q = tested_rate(gen, p)
-    if gen.kind == "beta" and gen.icc > 0:
-        a = q * (1.0 - gen.icc) / gen.icc
-        b = (1.0 - q) * (1.0 - gen.icc) / gen.icc
-        return rng.beta(a, b, size=(runs, ticks))
-    if gen.kind == "ar1":
-        innov = gen.sigma * math.sqrt(1.0 - gen.ar**2)
-        x = np.empty((runs, ticks))
-        x[:, 0] = rng.normal(0.0, gen.sigma, size=runs)
-        shocks = rng.normal(0.0, innov, size=(runs, ticks))
-        for t in range(1, ticks):
-            x[:, t] = gen.ar * x[:, t - 1] + shocks[:, t]
-        return np.asarray(np.minimum(1.0, q * np.exp(x - gen.sigma**2 / 2.0)), dtype=np.float64)
-    return np.full((runs, ticks), q)
-
-
-def counts(rng: np.random.Generator, gen: Generator, p: float, per_tick: float, runs: int,
-           ticks: int) -> tuple[FloatArray, FloatArray]:
-    """(n, e) arrays of shape (runs, ticks): Poisson traffic, binomial errors given p_t."""
-    if gen.kind == "diurnal":
-        wave = _phase(rng, runs, ticks, gen, 0)
-        lam = per_tick * (1.0 + gen.amplitude * wave)
-        prob = np.clip(p * (1.0 + gen.amplitude * wave), 0.0, 1.0)
-    else:
-        lam = np.full((runs, ticks), per_tick)
-        prob = rates(rng, gen, p, runs, ticks)
-    n = rng.poisson(lam).astype(np.int64)
-    e = rng.binomial(n, prob)
-    return n.astype(np.float64), e.astype(np.float64)
-
-
-@dataclasses.dataclass(frozen=True)
-class Batch:
-    """Many simulated runs: baseline arrays and fault-window arrays, shape (runs, ticks)."""
-
-    n_base: FloatArray
-    e_base: FloatArray
-    n: FloatArray
-    e: FloatArray
-
-
-def batch(rng: np.random.Generator, gen: Generator, *, p_base: float, p_window: float,
-          per_tick: float, runs: int, base_ticks: int, window_ticks: int) -> Batch:
-    """Simulate ``runs`` game days: a healthy baseline at p_base, then the window at p_window."""
-    n_b, e_b = counts(rng, gen, p_base, per_tick, runs, base_ticks)
-    n_w, e_w = counts(rng, gen, p_window, per_tick, runs, window_ticks)
-    return Batch(n_b, e_b, n_w, e_w)
+    abort: IntArray
+    passed: BoolArray  # the baseline gate let the run through (no problem for this probe)
+    flagged: BoolArray  # dependence seen: block betting or refusal
+    refused: BoolArray  # refused for dependence (part of ``passed`` = False)
+    fast: BoolArray  # fast mode granted (method "fast" only)
+    block: IntArray
 
 
 def first_crossing(paths: npt.ArrayLike, threshold: float) -> IntArray:
@@ -134,46 +48,154 @@ def first_crossing(paths: npt.ArrayLike, threshold: float) -> IntArray:
     return np.asarray(np.where(hit.any(axis=-1), first, 0), dtype=np.int64)
 
 
-def n_ref(b: Batch) -> FloatArray:
-    """Median baseline traffic per run (ticks without traffic ignored), shape (runs, 1)."""
-    masked = np.where(b.n_base > 0, b.n_base, np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a run without traffic: NaN → 0
-        med = np.nanmedian(masked, axis=-1, keepdims=True)
-    return np.asarray(np.nan_to_num(med, nan=0.0), dtype=np.float64)
+def _blocked(n: FloatArray, e: FloatArray, length: int,
+             ) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Pool each run's ticks *with traffic* in blocks of ``length`` (as the monitor does).
+
+    Returns block arrays and, per block, the window tick (1-based) at which it completes.
+    """
+    has = n > 0
+    order = np.argsort(~has, axis=-1, kind="stable")
+    n_c = np.take_along_axis(np.where(has, n, 0.0), order, axis=-1)
+    e_c = np.take_along_axis(np.where(has, e, 0.0), order, axis=-1)
+    blocks = n.shape[1] // length
+    count = has.sum(axis=-1)
+    cut = blocks * length
+    bn = n_c[:, :cut].reshape(n.shape[0], blocks, length).sum(axis=-1)
+    be = e_c[:, :cut].reshape(n.shape[0], blocks, length).sum(axis=-1)
+    last = np.arange(1, blocks + 1) * length - 1  # compressed index of each block's last tick
+    complete = last[np.newaxis, :] < count[:, np.newaxis]
+    bn = np.where(complete, bn, 0.0)  # an incomplete block never bets
+    be = np.where(complete, be, 0.0)
+    at = np.take_along_axis(order, np.minimum(last, n.shape[1] - 1)[np.newaxis, :]
+                            .repeat(n.shape[0], 0), axis=-1) + 1
+    return bn, be, np.asarray(at, dtype=np.int64)
 
 
-def default_abort(b: Batch, p0: float | FloatArray, alpha: float) -> IntArray:
-    """Abort tick of the default betting test in every run (0 = held)."""
-    paths = betting.log_e_paths(b.n, b.e, p0, n_ref(b))
-    return first_crossing(paths, math.log(1.0 / alpha))
+def _sizing(nb: FloatArray, eb: FloatArray) -> tuple[FloatArray, FloatArray]:
+    phi = np.maximum(np.nan_to_num(dispersion.pearson_dispersion(nb, eb), nan=1.0), 1.0)
+    return phi, dispersion.mean_traffic(nb)
 
 
-def fast_abort(b: Batch, p0: float, alpha: float) -> tuple[IntArray, npt.NDArray[np.bool_]]:
-    """Abort tick of fast mode as shipped (default test where the checks refuse), accepted."""
-    phi, ok = dispersion.accepts(b.n_base, b.e_base)
-    paths = negbin.fast_log_e_paths(b.n, b.e, p0, phi[:, np.newaxis], n_ref(b))
-    fast = first_crossing(paths, math.log(1.0 / alpha))
-    fallback = default_abort(b, p0, alpha)
-    return np.asarray(np.where(ok, fast, fallback), dtype=np.int64), ok
+def _default(nw: FloatArray, ew: FloatArray, p0: FloatArray, alpha: float, block: IntArray,
+             phi: FloatArray, nbar: FloatArray, psi_prior: float) -> IntArray:
+    out = np.zeros(nw.shape[0], dtype=np.int64)
+    thr = math.log(1.0 / alpha)
+    for length in np.unique(block):
+        m = block == length
+        if length == 1:
+            paths = betting.log_e_paths(nw[m], ew[m], p0[m], psi_prior=psi_prior, phi=phi[m],
+                                        n_disp=nbar[m])
+            out[m] = first_crossing(paths, thr)
+            continue
+        bn, be, at = _blocked(nw[m], ew[m], int(length))
+        paths = betting.log_e_paths(bn, be, p0[m], psi_prior=psi_prior, phi=phi[m],
+                                    n_disp=nbar[m] * length)
+        k = first_crossing(paths, thr)
+        out[m] = np.where(k > 0, np.take_along_axis(at, np.maximum(k - 1, 0)[:, None], 1)[:, 0],
+                          0)
+    return out
 
 
-def baseline_p0(b: Batch, alpha: float) -> FloatArray:
-    """p0* per run for the baseline-comparison mode (α_b = share·α), shape (runs, 1)."""
-    upper = baseline.upper_bounds(b.n_base, b.e_base, baseline.ALPHA_SHARE * alpha)
-    p0 = np.minimum(1.0, (1.0 + baseline.MARGIN) * np.nan_to_num(upper, nan=1.0))
-    return np.asarray(p0[:, np.newaxis], dtype=np.float64)
-
-
-def baseline_mode_abort(b: Batch, alpha: float) -> IntArray:
-    """Abort tick of the default test against p0* from the baseline, at α_f = α − α_b."""
-    p0 = baseline_p0(b, alpha)
-    return default_abort(b, p0, alpha * (1.0 - baseline.ALPHA_SHARE))
+def run(n: FloatArray, e: FloatArray, *, base: int, p0: float | None, alpha: float,
+        method: Method = "default", psi_prior: float = 2.0) -> Outcome:
+    """The shipped pipeline on every run. ``p0`` None (or method "baseline"): p0* mode."""
+    nb, eb, nw, ew = n[:, :base], e[:, :base], n[:, base:], e[:, base:]
+    runs = n.shape[0]
+    _, _, flagged, block, refused = dependence.diagnose_arrays(nb, eb)
+    phi, nbar = _sizing(nb, eb)
+    if method == "baseline" or p0 is None:
+        upper = baseline.upper_bounds(nb, eb, baseline.ALPHA_SHARE * alpha)
+        p0_run = np.minimum(1.0, (1.0 + baseline.MARGIN) * np.nan_to_num(upper, nan=1.0))
+        alpha_test = alpha * (1.0 - baseline.ALPHA_SHARE)
+        passed = np.isfinite(upper)
+    else:
+        upper = baseline.upper_bounds(nb, eb, alpha)
+        p0_run = np.full(runs, p0)
+        alpha_test = alpha
+        passed = np.nan_to_num(upper, nan=1.0) < p0
+    passed = passed & ~refused
+    abort = _default(nw, ew, p0_run, alpha_test, block, phi, nbar, psi_prior)
+    fast = np.zeros(runs, dtype=np.bool_)
+    if method == "fast":
+        bound, ok = dispersion.accepts(nb, eb, flagged, p0_run)
+        fast = ok & (block == 1)
+        if fast.any():
+            paths = negbin.log_e_paths(nw[fast], ew[fast], p0_run[fast], bound[fast], nbar[fast],
+                                       psi_prior=psi_prior, phi=phi[fast], n_disp=nbar[fast])
+            abort[fast] = first_crossing(paths, math.log(1.0 / alpha_test))
+    return Outcome(abort=abort, passed=passed, flagged=flagged, refused=refused, fast=fast,
+                   block=block)
 
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.99) -> tuple[float, float]:
     """One-sided Clopper–Pearson bounds (lower, upper) at ``confidence`` each."""
+    if n <= 0:
+        return 0.0, 1.0
     a = 1.0 - confidence
     lo = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, a))
     hi = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1.0 - a))
     return lo, hi
+
+
+def recovery_back(n: FloatArray, e: FloatArray, *, base: int, p0: float, alpha: float,
+                  ) -> IntArray:
+    """The recovery watch (``recovery.step``) on every run: first tick shown back, 0 = never.
+
+    One probe per run, per-tick bets (no blocks); φ_b from the baseline as ``recovery.plan``.
+    """
+    from runner.stats import recovery
+
+    nb, eb, nw, ew = n[:, :base], e[:, :base], n[:, base:], e[:, base:]
+    runs = n.shape[0]
+    ticks = (nb > 0).sum(axis=-1)
+    raw = dispersion.pearson_dispersion(nb, eb)
+    phi_hat = np.nan_to_num(raw, nan=1.0)
+    errors = np.where(nb > 0, eb, 0.0).sum(axis=-1)
+    measured = np.isfinite(raw) & (errors >= dispersion.MIN_ERRORS)
+    phi_b = np.where(measured, dispersion.phi_bound(phi_hat, np.maximum(ticks, 2)),
+                     dispersion.PHI_MARGIN * np.maximum(1.0, phi_hat))[:, np.newaxis]
+    nbar = dispersion.mean_traffic(nb)[:, np.newaxis]
+    grid = np.minimum(1.0, np.asarray(recovery.GRID) * p0)[np.newaxis, :]
+    n0 = recovery.MEMORY_ERRORS / p0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.nan_to_num(errors / np.where(nb > 0, nb, 0.0).sum(axis=-1), nan=0.0)
+    prior = np.clip(ratio / p0, recovery.Q_MIN, recovery.Q_MAX)[:, np.newaxis]
+    e_acc = prior * p0 * n0
+    n_acc = np.full((runs, 1), n0)
+    log_w = np.full((runs, grid.shape[1]), -np.inf)
+    log_f = np.full((runs, grid.shape[1]), -np.inf)
+    rejected = np.zeros_like(log_w, dtype=np.bool_)
+    seen = np.zeros((runs, 1))
+    out = np.zeros(runs, dtype=np.int64)
+    thr = math.log(1.0 / alpha)
+    for t in range(nw.shape[1]):
+        nt = nw[:, t:t + 1]
+        has = nt > 0
+        et = np.clip(ew[:, t:t + 1], 0.0, nt)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(nbar > 0, nt / nbar, 1.0)
+        phi = 1.0 + (phi_b - 1.0) * np.maximum(scale, 1.0)
+        log_pi = np.where(seen == 0, math.log(recovery.FIRST_START),
+                          math.log(1.0 - recovery.FIRST_START)
+                          + seen * math.log(recovery.START_DECAY))
+        both = []
+        for q in (np.clip((e_acc / n_acc) / grid, recovery.Q_MIN, recovery.Q_MAX),
+                  np.clip(prior * p0 / grid, recovery.Q_FIXED_MIN, recovery.Q_MAX)):
+            gq = q * phi / (1.0 + q * (phi - 1.0))
+            both.append(np.log(gq) * et
+                        + (grid * nt / (phi - 1.0)) * np.log1p((phi - 1.0) * (1.0 - gq)))
+        log_w = np.where(has, np.logaddexp(log_w, log_pi) + both[0], log_w)
+        log_f = np.where(has, np.logaddexp(log_f, log_pi) + both[1], log_f)
+        seen = seen + has
+        mixed = np.logaddexp(math.log(1.0 - recovery.FIXED_WEIGHT) + log_w,
+                             math.log(recovery.FIXED_WEIGHT) + log_f)
+        rejected = rejected | (mixed >= thr)
+        keep = np.where(has, np.exp(-nt * p0 / (phi * recovery.MEMORY_ERRORS)), 1.0)
+        e_acc = keep * e_acc + np.where(has, et, 0.0)
+        n_acc = keep * n_acc + np.where(has, nt, 0.0)
+        # back: every grid point at or above p0 rejected (U_t ≤ p0)
+        at_p0 = int(np.searchsorted(np.asarray(recovery.GRID), 1.0 - 1e-12))
+        back = rejected[:, at_p0:].all(axis=-1)
+        out = np.where((out == 0) & back, t + 1, out)
+    return out

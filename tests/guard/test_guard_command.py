@@ -81,3 +81,20 @@ def test_a_dead_run_with_no_journal_is_closed_and_a_guard_is_bounded_in_time(
         assert (locks.read_record("young-run") or {}).get("state") == "live"
     finally:
         os.environ.pop(locks.ENV_HOME, None)
+
+
+def test_a_dead_run_whose_journal_cannot_be_read_is_named_for_a_human(
+        home: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "journal.jsonl"
+    broken.write_text("this is not a journal\n")
+    record(home, "broken-run", pid=dead_pid(), journal=str(broken))
+    done = guard(home, "--run", "broken-run", "--for", "20")
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "A human must act now" in done.stdout
+    os.environ[locks.ENV_HOME] = str(home)
+    try:
+        closed = locks.read_record("broken-run") or {}
+        assert closed.get("state") == "revert-failed"
+        assert float(closed.get("lease_expires_at") or 0) > time.time() + 10  # no tight retry
+    finally:
+        os.environ.pop(locks.ENV_HOME, None)

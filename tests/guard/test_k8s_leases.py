@@ -146,3 +146,53 @@ def test_the_guard_loop_reverts_a_runner_that_stopped_renewing(
     assert [e["ok"] for e in journal.of_type("revert-result")] == [True, True]
     assert {e["by"] for e in journal.of_type("revert-result")} == {"gameday guard"}
     assert notes["guard-journal"] == "shop/gameday-guard-run-gone"
+
+
+def test_a_finished_run_keeps_its_sealed_journal_in_a_config_map(
+        shop: EmulatedCluster, kube_env: str, tmp_path: Path) -> None:
+    import base64
+    import gzip
+
+    from tests.k8s.emulator import CONFIGMAPS
+
+    run = k8s_runs.MiniRun(kube_env, tmp_path, "run-kept", (builders.latency(),), 30)
+    run.claim()
+    run.inject()
+    run.lease.observe({"type": "revert-result", "fault": 0, "ok": True})
+    run.lease.release((7, "ab" * 32))
+    notes = run_leases(shop)["run-kept"]
+    assert notes["state"] == "finished" and notes["head"] == f"7:{'ab' * 32}"
+    assert notes["journal-configmap"] == "shop/gameday-journal-run-kept"
+    [kept] = [c for c in shop.objects(CONFIGMAPS, "shop")
+              if c["metadata"]["name"] == "gameday-journal-run-kept"]
+    packed = kept["binaryData"]["journal.jsonl.gz"]
+    assert gzip.decompress(base64.b64decode(packed)) == run.path.read_bytes()
+    assert [lk for lk in shop.objects(LEASES, "shop")
+            if lk["metadata"]["labels"][wire.KIND_LABEL] == "lock"] == []
+
+
+def test_a_runs_own_cluster_guard_reverts_it_and_exits(
+        shop: EmulatedCluster, kube_env: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from runner.cli import guard as guard_cli
+    from tests.guard import conftest as h
+
+    other = k8s_runs.MiniRun(kube_env, tmp_path, "run-other",
+                             (builders.kill(selector="app=cart"),), 600, selector="app=cart")
+    other.claim()  # another live run in the namespace: not this guard's business
+    dead = k8s_runs.MiniRun(kube_env, tmp_path, "run-own", (builders.latency(),), 1)
+    dead.claim()
+    dead.inject()
+    args = guard_cli.cluster_args(dead.exp, kube_env, None, tmp_path / "guard")
+    done = subprocess.run(
+        [sys.executable, "-m", "runner.cli.main", "guard", "--run", "run-own", "--poll", "0.2",
+         "--for", "60", *args], capture_output=True, text=True, cwd=h.ROOT,
+        env={**h.env(), "KUBECONFIG": kube_env}, timeout=90, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "stopping after" not in done.stderr, "it exited because its run was over"
+    assert shop.objects(NETWORKCHAOS, "shop") == []
+    leases = run_leases(shop)
+    assert leases["run-own"]["state"] == "reverted" and leases["run-other"]["state"] == "live"
+    other.lease.release(None)

@@ -62,3 +62,23 @@ def test_a_long_fault_window_renews_the_lease_every_tick_and_it_never_lapses(
     assert watch[-1] - watch[0] >= exp.duration - 2 * TICK, "all through the window"
     record = json.loads((registry / "locks" / "runs" / "test-run.json").read_text())
     assert record["state"] == "finished" and record["lease_seconds"] == 3 * TICK
+
+
+def test_a_long_pause_renews_the_lease_every_second(tmp_path: Path) -> None:
+    from runner.engine import context
+    from runner.journal import writer
+
+    clock = testing.FakeClock()
+    lease = Watching(clock, seconds=5.0)
+    lease.acquire("pausing-run", ["local:/sb/replica/demo-1"], str(tmp_path / "j.jsonl"))
+    with writer.JournalWriter(tmp_path / "j.jsonl", now=clock.time) as jw:
+        ctx = context.RunContext(
+            exp=make_experiment(), run_id="pausing-run",
+            metrics=testing.ScriptedMetrics(healthy), platform=testing.FakePlatform(),
+            activities=testing.RecordingActivities(), clock=clock, journal=jw,
+            cancel=clock_mod.Cancel(), lease=lease)
+        ctx.sleep(120.0)  # a two-minute Chaos Toolkit pause
+    times = [t for t, phase in lease.renewals if phase != "acquire"]
+    assert len(times) >= 100
+    assert max(b - a for a, b in itertools.pairwise(times)) <= 1.0 + 1e-6
+    lease.release(None)

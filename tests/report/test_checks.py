@@ -49,3 +49,13 @@ def test_journaled_checks_are_shown_with_what_was_measured(
     assert 'message="did not take effect: the pod UID is still running"' in junit
     assert 'message="NOT verified gone: 2 of 3 replicas after 60 s"' in junit
     assert "took effect: added latency seen by clients" in junit
+
+
+def test_an_effect_the_platform_could_not_check_is_not_shown_as_failed(
+        harness: Callable[..., Harness], tmp_path: Path) -> None:
+    h = harness()
+    h.run()
+    out = reports(h.journal_path, tmp_path / "out")
+    md = out["report.md"]
+    assert "effect not checked" in md
+    assert "DID NOT take effect" not in md

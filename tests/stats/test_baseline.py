@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from runner.stats import baseline, simulate
+from runner.stats import baseline, generators, simulate
 
 
 def test_with_equal_traffic_the_bound_is_stats_md_t_bound_on_per_tick_ratios() -> None:
@@ -40,7 +40,8 @@ def test_ticks_without_traffic_are_left_out_of_the_summary() -> None:
 
 def test_the_bound_covers_the_true_rate_of_binomial_errors() -> None:
     rng = np.random.default_rng(302)
-    n, e = simulate.counts(rng, simulate.Generator(), 0.01, 150.0, 5000, 20)
+    n, e = generators.draw(rng, generators.Gen(), runs=5000, base=20, window=0, p_base=0.01,
+                           p_window=0.01, per_tick=150.0)
     misses = int((baseline.upper_bounds(n, e, 0.05) < 0.01).sum())
     assert simulate.clopper_pearson(misses, 5000, 0.99)[1] <= 0.05
 
@@ -49,8 +50,8 @@ def test_with_the_margin_the_baseline_p0_is_rarely_below_an_overdispersed_true_r
     # Skewed per-tick rates (Beta, ICC 0.01) make the t-bound alone undercover (about 10 %
     # misses at a nominal 5 %); the margin m = 0.5 brings the miss rate under α_b.
     rng = np.random.default_rng(303)
-    gen = simulate.Generator("beta", icc=0.01)
-    n, e = simulate.counts(rng, gen, 0.01, 1500.0, 5000, 20)
+    n, e = generators.draw(rng, generators.Gen("beta", icc=0.01), runs=5000, base=20, window=0,
+                           p_base=0.01, p_window=0.01, per_tick=1500.0)
     a_b = baseline.ALPHA_SHARE * 0.05
     p0_star = np.minimum(1.0, (1 + baseline.MARGIN) * baseline.upper_bounds(n, e, a_b))
     misses = int((p0_star < 0.01).sum())

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from runner import stats
-from runner.stats import betting, negbin, simulate
+from runner.stats import betting, generators, negbin
 from runner.stats.monitor import MonitorPlan, Obs, ProbeSpec, calibrate, start, step
 
 P0 = 0.01
@@ -135,11 +135,11 @@ def test_a_tripled_error_ratio_is_rejected_and_attributed_and_the_rejection_stic
     base = {"bad": _healthy(rng), "good": _healthy(rng)}
     plan = calibrate([ProbeSpec("bad", P0), ProbeSpec("good", P0)], 0.05, base, window_ticks=60)
     ticks: list[dict[str, Obs | None]] = [
-        {"bad": Obs(1500.0, 45.0), "good": Obs(1500.0, 6.0)} for _ in range(10)]
+        {"bad": Obs(1500.0, 45.0), "good": Obs(1500.0, 6.0)} for _ in range(6)]
     ticks += [{"bad": Obs(1500.0, 0.0), "good": Obs(1500.0, 0.0)} for _ in range(20)]
     steps = _run(plan, ticks)
     first = next(s for s in steps if s.reject)
-    assert first.tick <= 8
+    assert first.tick <= 5
     assert first.attribution == ("bad",) and first.leading == "bad"
     assert steps[-1].reject and steps[-1].log_e < steps[-1].threshold_log  # sticky
     assert steps[-1].probes[0].p_value <= 0.025 and steps[-1].probes[0].significant
@@ -157,19 +157,34 @@ def test_a_probe_without_weight_is_watched_but_never_counts() -> None:
 
 def test_the_facade_replays_the_vectorised_paths_exactly() -> None:
     rng = np.random.default_rng(510)
-    b = simulate.batch(rng, simulate.Generator("beta", icc=0.001), p_base=0.008,
-                       p_window=0.012, per_tick=1500.0, runs=1, base_ticks=20, window_ticks=40)
-    base = [Obs(n, e) for n, e in zip(b.n_base[0], b.e_base[0], strict=True)]
+    n, e = generators.draw(rng, generators.Gen("beta", icc=0.0002), runs=1, base=20, window=40,
+                           p_base=0.006, p_window=0.012, per_tick=3000.0)
+    base = [Obs(a, b) for a, b in zip(n[0, :20], e[0, :20], strict=True)]
     plan = calibrate([ProbeSpec("d", P0), ProbeSpec("f", P0, mode="fast")], 0.05,
                      {"d": base, "f": base}, window_ticks=40)
-    assert plan.probes[1].mode_used == "fast" and plan.probes[1].phi is not None
-    steps = _run(plan, [{"d": Obs(n, e), "f": Obs(n, e)}
-                        for n, e in zip(b.n[0], b.e[0], strict=True)])
-    want_d = betting.log_e_paths(b.n[0], b.e[0], P0, simulate.n_ref(b)[0, 0])
-    want_f = negbin.fast_log_e_paths(b.n[0], b.e[0], P0, plan.probes[1].phi,
-                                     simulate.n_ref(b)[0, 0])
+    d, f = plan.probes
+    assert f.mode_used == "fast" and f.phi is not None and f.n_mean is not None
+    steps = _run(plan, [{"d": Obs(a, b), "f": Obs(a, b)}
+                        for a, b in zip(n[0, 20:], e[0, 20:], strict=True)])
+    want_d = betting.log_e_paths(n[:, 20:], e[:, 20:], P0, psi_prior=d.psi_prior,
+                                 phi=d.phi_size, n_disp=d.n_mean)[0]
+    want_f = negbin.log_e_paths(n[:, 20:], e[:, 20:], P0, f.phi, f.n_mean,
+                                psi_prior=f.psi_prior, phi=f.phi_size, n_disp=f.n_mean)[0]
     assert [s.probes[0].log_e for s in steps] == pytest.approx(list(want_d), abs=1e-9)
     assert [s.probes[1].log_e for s in steps] == pytest.approx(list(want_f), abs=1e-9)
+
+
+def test_the_calibration_event_states_the_null_its_assumptions_and_what_was_checked() -> None:
+    rng = np.random.default_rng(513)
+    plan = calibrate([ProbeSpec("slo", P0), ProbeSpec("normal", None)], 0.05,
+                     {"slo": _healthy(rng), "normal": _healthy(rng)}, window_ticks=60)
+    slo, normal = plan.to_dict()["probes"]
+    assert slo["question"] == "safety" and normal["question"] == "attribution"
+    assert slo["null"].startswith("H0: in every tick") and "p0 = 0.01" in slo["null"]
+    assert any("cluster inside a tick" in a for a in slo["assumptions"])
+    assert any("upper bound" in c and "0.01" in c for c in slo["baseline_checked"])
+    assert slo["dependence"]["ticks"] == 20 and len(slo["dependence"]["acf"]) == 3
+    assert "baseline's upper bound" in normal["null"]
 
 
 def test_a_fresh_start_forgets_the_evidence_for_the_recovery_watch() -> None:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.special import gammaln
 
-from runner.stats import betting, sprt
+from runner.stats import betting, power, sprt
 
 
 @pytest.mark.parametrize(
@@ -37,24 +37,26 @@ def test_kl_and_walds_bounds_for_one_versus_two_percent() -> None:
     assert round(sprt.wald_expected_n(0.05, 0.2, kl)) == 487
 
 
-@pytest.mark.parametrize(("psi", "ticks"), [(2.0, 7), (5.0, 3)])
-def test_fastest_possible_abort_matches_stats_md(psi: float, ticks: int) -> None:
-    assert betting.t_min(psi, 0.05) == ticks
+@pytest.mark.parametrize(("psi", "alpha", "ticks"), [(2.0, 0.05, 5), (5.0, 0.05, 2),
+                                                  (2.0, 0.01, 7)])
+def test_the_tick_floor_matches_stats_md(psi: float, alpha: float, ticks: int) -> None:
+    # ⌈log(1/α)/log ψ⌉ with no clustering assumption; our cap Y_MAX = 0.95 keeps it.
+    assert power.tick_floor(psi, alpha) == ticks == math.ceil(math.log(1 / alpha) / math.log(psi))
 
 
-def test_fastest_possible_abort_is_really_reached_on_a_steady_violation() -> None:
-    # r = ψ·p0 exactly every tick: the mixture must cross log(1/α) no later than t_min.
+def test_the_floor_is_really_reached_on_a_steady_violation() -> None:
+    # r = ψ·p0 exactly every tick at high traffic: the default test crosses log(1/α) at the
+    # floor (5 ticks at ψ = 2), and not before (no per-tick e-value exceeds r/p0 = 2).
     p0, psi = 0.01, 2.0
-    n = np.full(20, 10_000.0)
-    paths = betting.log_e_paths(n, n * psi * p0, p0)
+    n = np.full((1, 20), 10_000.0)
+    paths = betting.log_e_paths(n, n * psi * p0, p0, psi_prior=psi)[0]
     first = int(np.argmax(paths >= math.log(20.0))) + 1
-    bound = betting.t_min(psi, 0.05)
-    assert bound is not None and first <= bound
-    assert paths[first - 2] < math.log(20.0)
+    assert first == power.tick_floor(psi, 0.05) == 5
+    assert np.all(np.diff(paths) <= math.log(psi) + 1e-12)
 
 
 def test_nothing_to_detect_when_psi_is_not_above_one() -> None:
-    assert betting.t_min(1.0, 0.05) is None
+    assert power.tick_floor(1.0, 0.05) is None
 
 
 def _log_beta(v: np.ndarray) -> float:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from runner.stats import combine, guardrail, latency, power, simulate
+from runner.stats import combine, generators, guardrail, latency, power, simulate
 from runner.stats.guardrail import GuardrailState
 
 # --- guardrails -------------------------------------------------------------------------
@@ -123,17 +123,23 @@ def test_the_power_check_is_close_to_the_simulated_median_delay(per_tick: float)
     predicted = power.earliest_abort_ticks("default", per_tick, 0.01, psi=2.0, alpha=0.05)
     assert predicted is not None
     rng = np.random.default_rng(402)
-    b = simulate.batch(rng, simulate.Generator(), p_base=0.01, p_window=0.02,
-                       per_tick=per_tick, runs=1000, base_ticks=20, window_ticks=120)
-    median = float(np.median(simulate.default_abort(b, 0.01, 0.05)))
-    assert 0.6 * predicted <= median <= 1.5 * predicted, (predicted, median)
+    n, e = generators.draw(rng, generators.Gen(), runs=1000, base=20, window=120,
+                           p_base=0.005, p_window=0.02, per_tick=per_tick)
+    median = float(np.median(simulate.run(n, e, base=20, p0=0.01, alpha=0.05).abort))
+    assert 0.7 * predicted <= median <= 1.3 * predicted, (predicted, median)
+
+
+def test_the_power_check_counts_blocks_when_the_plan_bets_on_blocks() -> None:
+    one = power.earliest_abort_ticks("default", 1500.0, 0.01, psi=2.0, alpha=0.05)
+    four = power.earliest_abort_ticks("default", 1500.0, 0.01, psi=2.0, alpha=0.05, block=4)
+    assert one is not None and four is not None and four % 4 == 0 and four > one
 
 
 def test_the_power_check_knows_fast_mode_counts_requests_not_ticks() -> None:
     fast = power.earliest_abort_ticks("fast", 15_000.0, 0.01, psi=2.0, alpha=0.05, phi=1.9)
     default = power.earliest_abort_ticks("default", 15_000.0, 0.01, psi=2.0, alpha=0.05)
     assert fast is not None and default is not None
-    assert fast <= 2 < 6 <= default
+    assert fast <= 2 < 5 <= default
 
 
 def test_the_power_check_warns_when_the_window_is_too_short() -> None:

@@ -6,8 +6,8 @@ to revert without the runner's pod: the pending reverts as Chaos Toolkit activit
 mirrored from the journal (``observe`` is a journal listener) *before* each fault acts.
 
 Decisions:
-- Two runners anywhere in the cluster cannot hit the same pods: creating a lock Lease is
-  atomic (409 if it exists). A lock held by another run is taken over only when that
+- Two runners anywhere in the cluster cannot hit the same pods (``locking``): creating a
+  lock Lease is atomic (409 if it exists). A lock held by another run is taken over only when that
   run is over: finished, reverted, or dead (lease expired) with nothing pending. A dead
   run with reverts pending refuses the run (exit 3) naming its journal and the command
   that finishes it, unless ``leftovers`` (``--sweep-leftovers``) reverts them first.
@@ -44,15 +44,13 @@ from typing import Any
 
 from runner import errors
 from runner.adapters.k8s import leases as wire
+from runner.adapters.k8s import locking
 from runner.journal import events
 from runner.model import experiment as model
 
 log = logging.getLogger("gameday.k8s.lease")
-FREE, OURS, HELD, LEFTOVER = "free", "ours", "held", "leftover"
-ATTEMPTS = 4
 CONFIGMAP_LIMIT = 900 * 1024  # a ConfigMap holds 1 MiB; leave room for the rest
-#: Called with a dead run's Lease while this run holds its other locks; True = reverted.
-Leftovers = Callable[[wire.Lease], bool]
+Leftovers = locking.Leftovers
 
 
 class KubeLease:
@@ -74,13 +72,18 @@ class KubeLease:
         self.run_id = ""
         self.name = ""
         self.journal = ""
-        self._locks: list[tuple[str, str]] = []
+        self._claim: locking.Locks | None = None
         self.pending: dict[int, dict[str, Any]] = {}
         self._renewed_ok = 0.0
         self._engine_renewed = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._write = threading.Lock()
+
+    @property
+    def _locks(self) -> list[tuple[str, str]]:
+        """The lock Leases this run holds (namespace, name)."""
+        return [] if self._claim is None else self._claim.taken
 
     @property
     def api(self) -> wire.LeaseApi:
@@ -107,111 +110,17 @@ class KubeLease:
             self._thread = threading.Thread(target=self._beat, name="gameday-lease",
                                             daemon=True)
             self._thread.start()
+        self._claim = locking.Locks(self.api, run_id=run_id,
+                                    run_lease=f"{self.home}/{self.name}",
+                                    seconds=self.lease_seconds, now=self._now,
+                                    leftovers=self._leftovers)
         try:
             for key in wanted:
-                self._lock(key)
-            self._cross_check(spaces, wanted)
+                self._claim.claim(key)
+            self._claim.cross_check(spaces, wanted)
         except BaseException:
             self._unclaim()
             raise
-
-    def _lock(self, key: str) -> None:
-        ns, name = wire.namespace_of(key), wire.lock_lease_name(key)
-        mine = wire.body(name, ns, kind="lock", run_id=self.run_id, holder=self.run_id,
-                         seconds=self.lease_seconds, now=self._now(),
-                         notes={"key": key, "run-id": self.run_id,
-                                "run-lease": f"{self.home}/{self.name}"})
-        for _attempt in range(ATTEMPTS):
-            try:
-                self.api.create(mine)
-                self._locks.append((ns, name))
-                return
-            except wire.Conflict:
-                pass
-            existing = self.api.read(ns, name)
-            if existing is None:
-                continue  # deleted in between: create again
-            verdict, holder_lease = self._holder(existing)
-            if verdict == OURS:
-                return
-            if verdict in (HELD, LEFTOVER) and not (
-                    verdict == LEFTOVER and holder_lease is not None
-                    and self._leftovers is not None and self._leftovers(holder_lease)):
-                raise self._refusal(key, verdict, holder_lease)
-            version = (existing.get("metadata") or {}).get("resourceVersion")
-            turns = int((existing.get("spec") or {}).get("leaseTransitions") or 0) + 1
-            try:
-                taken = self.api.patch(ns, name, {
-                    "metadata": {"labels": mine["metadata"]["labels"],
-                                 "annotations": mine["metadata"]["annotations"]},
-                    "spec": {**mine["spec"], "leaseTransitions": turns}}, version=version)
-            except wire.Conflict:
-                continue  # someone moved first: look again
-            if taken is not None:
-                self._locks.append((ns, name))
-                return
-        raise errors.PreflightRefused(
-            f"The lock on {key} kept changing while this run tried to take it (another "
-            f"runner is claiming it right now); nothing was injected. Try again.")
-
-    def _holder(self, lock: Mapping[str, Any]) -> tuple[str, wire.Lease | None]:
-        """Who holds a lock Lease, judged by the holder's run Lease."""
-        notes = wire.notes_of(lock)
-        if notes.get("run-id") == self.run_id:
-            return OURS, None
-        ns, _, name = notes.get("run-lease", "").partition("/")
-        run = self.api.read(ns, name) if ns and name else None
-        if run is None:
-            return FREE, None
-        state = wire.notes_of(run).get("state", "live")
-        if state in ("revert-failed", "reverting"):
-            return LEFTOVER, run
-        if state != "live":
-            return FREE, run
-        if self._now() < wire.expires_at(run):
-            return HELD, run
-        if wire.json_note(run, "pending", []):
-            return LEFTOVER, run
-        meta = run.get("metadata") or {}
-        try:  # dead with nothing pending: close it, so nobody waits on it again
-            self.api.patch(ns, name, {"metadata": {"annotations": wire.encode({
-                "state": "abandoned",
-                "note": f"its runner stopped renewing with no revert pending; closed by run "
-                        f"{self.run_id}"})}}, version=meta.get("resourceVersion"))
-        except wire.Conflict:
-            return HELD, run  # it just moved (renewed, or a guard took it): not free
-        return FREE, run
-
-    def _cross_check(self, spaces: Sequence[str], wanted: Sequence[str]) -> None:
-        """``<ns>/*`` conflicts with any other live lock in that namespace, both ways."""
-        for ns in spaces:
-            mine_wild = any(k.endswith("/*") and wire.namespace_of(k) == ns for k in wanted)
-            for lock in self.api.list(ns, "lock"):
-                notes = wire.notes_of(lock)
-                if notes.get("run-id") == self.run_id:
-                    continue
-                if not (mine_wild or notes.get("key", "").endswith("/*")):
-                    continue
-                verdict, run = self._holder(lock)
-                if verdict in (HELD, LEFTOVER):
-                    raise self._refusal(notes.get("key", "?"), verdict, run)
-
-    def _refusal(self, key: str, verdict: str, run: wire.Lease | None) -> errors.PreflightRefused:
-        notes = wire.notes_of(run or {})
-        who = (f"run {notes.get('run-id', '?')} (host {notes.get('host', '?')}, journal "
-               f"{notes.get('journal', '?')})")
-        where = (run or {}).get("metadata") or {}
-        if verdict == HELD:
-            return errors.PreflightRefused(
-                f"Another gameday run holds what this run would touch ({key}): {who}. Wait "
-                "for it to finish; nothing was injected.")
-        return errors.PreflightRefused(
-            f"{who} stopped renewing its lease and left reverts pending on what this run "
-            f"would touch ({key}). Finish them with `gameday guard --namespace "
-            f"{where.get('namespace', '?')} --once` (reverts from its Lease "
-            f"{where.get('namespace', '?')}/{where.get('name', '?')}) or `gameday revert "
-            "<its journal>` where the journal is, or run again with --sweep-leftovers; "
-            "nothing was injected.")
 
     def _unclaim(self) -> None:
         self._stop.set()
@@ -259,11 +168,14 @@ class KubeLease:
                 "and reverts too (reverts are idempotent).")
 
     def _beat(self) -> None:
-        interval = max(0.5, self.lease_seconds / 3)
+        interval = max(0.25, self.lease_seconds / 4)  # a slow API call still leaves room
         while not self._stop.wait(interval):
             if time.monotonic() - self._engine_renewed > self._max_silence:
                 continue  # the engine is silent: let the lease run out
-            self._renew({}, strict=False)
+            try:
+                self._renew({}, strict=False)
+            except Exception as exc:  # noqa: BLE001 - the keepalive must outlive any hiccup
+                log.warning("lease keepalive failed, will retry: %s", exc)
 
     def observe(self, event: Mapping[str, Any]) -> None:
         """Journal listener: mirror pending reverts into the Lease as they change."""
