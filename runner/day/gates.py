@@ -18,9 +18,11 @@ exhausted → freeze):
   certain. That time comes from the power check of the statistics
   (``stats.power.earliest_abort_ticks``: the ticks the default test needs on the error
   ratio the failures cause, at today's traffic per tick, for each ratio probe with an
-  SLO; the fastest probe aborts the run), plus one tick (a fault acts mid-tick and the
-  decision lands on a tick). A failure too small to abort on (below min_effect × the
-  SLO) could instead last the whole window; the worst case is the larger of the two.
+  SLO; the fastest probe aborts the run), plus one tick: a fault acts mid-tick and the
+  decision lands on a tick, and the power check gives the typical delay, which the extra
+  tick turns into a certain one (tests/day/test_gates.py simulates the real test). A
+  failure too small to abort on (below min_effect × the SLO) could instead last the
+  whole window; the worst case is the larger of the two.
   Refuse when it exceeds ``max_spend`` (10 %) of the remaining budget.
 - A budget that cannot be read (Prometheus down, no series, no requests in the window)
   refuses: a gate that cannot see is closed.
