@@ -15,6 +15,7 @@ Thin: parse options, build the real parts (``day_compose``), hand them to
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 import time
@@ -26,8 +27,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from runner import errors
-from runner.cli import compose, live
+from runner import errors, ports
+from runner.cli import compose
 from runner.errors import ExitCode
 
 if TYPE_CHECKING:  # the day's modules load when a day command runs, not at start-up
@@ -84,16 +85,27 @@ def refuse_to_start(day: day_model.Day, now: float) -> None:
                 "run; run it again inside its window (or change 'when').")
 
 
-def run_day(file: Path, options: compose.Options, *, journal_dir: Path, dry: bool,
-            journal_key: bytes | None, seed: int | None) -> int:
-    return run_day_at(file, options, journal_dir=journal_dir, dry=dry,
-                      journal_key=journal_key, seed=seed)[0]
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How a day runs: dry runs, the journals' key, the seed, gameday's own metrics."""
+
+    dry: bool = False
+    journal_key: bytes | None = None
+    seed: int | None = None
+    metrics_port: str | None = None
+    pushgateway: str | None = None
+    metrics_textfile: Path | None = None
 
 
-def run_day_at(file: Path, options: compose.Options, *, journal_dir: Path, dry: bool = False,
-               journal_key: bytes | None = None, seed: int | None = None) -> tuple[int, Path]:
+def run_day(file: Path, options: compose.Options, *, journal_dir: Path,
+            settings: Settings) -> int:
+    return run_day_at(file, options, journal_dir=journal_dir, settings=settings)[0]
+
+
+def run_day_at(file: Path, options: compose.Options, *, journal_dir: Path,
+               settings: Settings = Settings()) -> tuple[int, Path]:
     """Run the day in ``file``; its exit code and its directory (``<dir>/<day id>``)."""
-    from runner.cli import day_compose
+    from runner.cli import day_compose, runs
     from runner.day import conduct, records
     from runner.day import loader as day_loader
     from runner.engine import clock as clock_mod
@@ -101,23 +113,25 @@ def run_day_at(file: Path, options: compose.Options, *, journal_dir: Path, dry: 
 
     day = day_loader.load(file)
     refuse_to_start(day, time.time())
-    with day_compose.day_lock(day.source):
+    with day_compose.day_lock(day.source), runs.open_sink(
+            settings.metrics_port, settings.pushgateway, settings.metrics_textfile) as sink:
         day_id = day_compose.day_id(day.title)
         day_dir = journal_dir / day_id
         cancel = clock_mod.Cancel()
-        with _signals(cancel), writer.JournalWriter(day_dir / records.JOURNAL_NAME,
-                                                     now=time.time, key=journal_key) as jw:
+        with _signals(cancel), writer.JournalWriter(
+                day_dir / records.JOURNAL_NAME, now=time.time, key=settings.journal_key,
+                listeners=[sink.emit]) as jw:
             _say(f"{day.title}: journal {jw.path}")
-            session = conduct.DayRun(day, _ports(jw, options, day_dir, cancel, dry,
-                                                 journal_key, seed), day_id=day_id)
-            session.start(dry=dry)
+            session = conduct.DayRun(day, _ports(jw, options, day_dir, cancel, settings, sink),
+                                     day_id=day_id)
+            session.start(dry=settings.dry)
             outcome = session.execute()
         return _finish(day_dir, outcome), day_dir
 
 
 def _ports(jw: writer.JournalWriter, options: compose.Options, day_dir: Path,
-           cancel: clock_mod.Cancel, dry: bool, journal_key: bytes | None,
-           seed: int | None) -> conduct.DayPorts:
+           cancel: clock_mod.Cancel, settings: Settings, sink: ports.Sink) -> conduct.DayPorts:
+    """The day's ports; one sink for every run (the live view, gameday's own metrics)."""
     from runner.adapters import stop
     from runner.cli import day_compose
     from runner.day import conduct
@@ -127,8 +141,8 @@ def _ports(jw: writer.JournalWriter, options: compose.Options, day_dir: Path,
         record = stop.read()
         return stop.describe(record) if record else None
 
-    launcher = day_compose.Launcher(options, day_dir, live.make_sink(), dry=dry,
-                                    journal_key=journal_key, seed=seed)
+    launcher = day_compose.Launcher(options, day_dir, sink, dry=settings.dry,
+                                    journal_key=settings.journal_key, seed=settings.seed)
     return conduct.DayPorts(journal=jw, clock=clock_mod.SystemClock(), launcher=launcher,
                             assessor=day_compose.Assessor(options), stopped=stopped,
                             cancel=cancel, say=_say)
@@ -158,12 +172,13 @@ def write_reports(journal: Path) -> list[Path]:
         return []
 
 
-def resume_day(journal_path: Path, options: compose.Options, *, journal_key: bytes | None,
-               seed: int | None) -> int:
-    from runner.cli import day_compose, reverting
+def resume_day(journal_path: Path, options: compose.Options, *, settings: Settings) -> int:
+    from runner.cli import day_compose, reverting, runs
     from runner.day import conduct, records, resume
     from runner.engine import clock as clock_mod
     from runner.journal import reader, writer
+
+    journal_key = settings.journal_key
 
     read = reader.read(journal_path, key=journal_key)
     problems = reader.verify(read, key=journal_key)
@@ -181,18 +196,20 @@ def resume_day(journal_path: Path, options: compose.Options, *, journal_key: byt
         return int(summary.verdict.get("exit_code") or 0)
     day = _recorded_day(started)
     todo = resume.plan(summary)
-    with day_compose.day_lock(day.source):
+    with day_compose.day_lock(day.source), runs.open_sink(
+            settings.metrics_port, settings.pushgateway, settings.metrics_textfile) as sink:
         cancel = clock_mod.Cancel()
         with _signals(cancel), writer.JournalWriter(read.path, now=time.time,
-                                                     key=journal_key) as jw:
-            session = conduct.DayRun(day, _ports(jw, options, read.path.parent, cancel, False,
-                                                 journal_key, seed),
+                                                     key=journal_key,
+                                                     listeners=[sink.emit]) as jw:
+            session = conduct.DayRun(day, _ports(jw, options, read.path.parent, cancel,
+                                                 settings, sink),
                                      day_id=str(started["day_id"]), ended=todo.ended)
             reverted = []
             for crashed in todo.crashed:
                 _say(f"{crashed.id} was running when the day died: finishing its reverts "
                      f"first ({crashed.journal})")
-                code = reverting.revert_journal(crashed.journal, sink=live.PlainSink(),
+                code = reverting.revert_journal(crashed.journal, sink=sink,
                                                 key=journal_key, say=_say)
                 verdict = reader.read(crashed.journal, key=journal_key).last("verdict")
                 state, exit_code, reason = resume.after_crash(verdict, int(code))
@@ -244,6 +261,21 @@ kube_options = [
 key_option = click.option(
     "--journal-key-file", type=click.Path(path_type=Path), default=None,
     help="Key for HMAC-SHA256 journal chains (default: $GAMEDAY_JOURNAL_KEY).")
+metrics_options = [
+    click.option("--metrics-port", metavar="[HOST:]PORT", default=None,
+                 help="Serve gameday's own metrics for the whole day (every run, and each "
+                      "experiment's state) on this port."),
+    click.option("--pushgateway", metavar="URL", default=None,
+                 help="Push gameday's own metrics to this Pushgateway as the day goes."),
+    click.option("--metrics-textfile", type=click.Path(path_type=Path), default=None,
+                 help="Write gameday's own metrics to this node_exporter textfile."),
+]
+
+
+def metrics(fn: Callable[..., None]) -> Callable[..., None]:
+    for option in reversed(metrics_options):
+        fn = option(fn)
+    return fn
 
 
 def kube(fn: Callable[..., None]) -> Callable[..., None]:
@@ -279,15 +311,20 @@ def plan_command(file: Path, sandbox: Path | None, as_json: bool, kubeconfig: st
 @click.option("--dry", is_flag=True, help="Every run dry: preflight, baseline, watch; no fault.")
 @click.option("--seed", type=int, default=None, help="Seed for target choice (journaled).")
 @key_option
+@metrics
 def run_command(file: Path, sandbox: Path | None, journal_dir: Path | None, dry: bool,
                 seed: int | None, journal_key_file: Path | None, kubeconfig: str | None,
-                context: str | None, allow_production: bool) -> None:
+                context: str | None, allow_production: bool, metrics_port: str | None,
+                pushgateway: str | None, metrics_textfile: Path | None) -> None:
     """Run the day: each experiment through the window, its gates and gameday run."""
     from runner.journal import keys
 
+    settings = Settings(dry=dry, journal_key=keys.load(journal_key_file), seed=seed,
+                        metrics_port=metrics_port, pushgateway=pushgateway,
+                        metrics_textfile=metrics_textfile)
     raise SystemExit(run_day(file, _options(sandbox, kubeconfig, context, allow_production),
-                             journal_dir=journal_dir or compose.reports_root(), dry=dry,
-                             journal_key=keys.load(journal_key_file), seed=seed))
+                             journal_dir=journal_dir or compose.reports_root(),
+                             settings=settings))
 
 
 @day.command("resume")
@@ -296,15 +333,19 @@ def run_command(file: Path, sandbox: Path | None, journal_dir: Path | None, dry:
 @kube
 @click.option("--seed", type=int, default=None, help="Seed for target choice (journaled).")
 @key_option
+@metrics
 def resume_command(journal: Path, sandbox: Path | None, seed: int | None,
                    journal_key_file: Path | None, kubeconfig: str | None, context: str | None,
-                   allow_production: bool) -> None:
+                   allow_production: bool, metrics_port: str | None, pushgateway: str | None,
+                   metrics_textfile: Path | None) -> None:
     """After a crash: finish pending reverts, then the experiments that had not started."""
     from runner.journal import keys
 
+    settings = Settings(journal_key=keys.load(journal_key_file), seed=seed,
+                        metrics_port=metrics_port, pushgateway=pushgateway,
+                        metrics_textfile=metrics_textfile)
     raise SystemExit(resume_day(journal, _options(sandbox, kubeconfig, context,
-                                                  allow_production),
-                                journal_key=keys.load(journal_key_file), seed=seed))
+                                                  allow_production), settings=settings))
 
 
 @day.command("report")

@@ -18,9 +18,11 @@ exhausted → freeze):
   certain. That time comes from the power check of the statistics
   (``stats.power.earliest_abort_ticks``: the ticks the default test needs on the error
   ratio the failures cause, at today's traffic per tick, for each ratio probe with an
-  SLO; the fastest probe aborts the run), plus one tick (a fault acts mid-tick and the
-  decision lands on a tick). A failure too small to abort on (below min_effect × the
-  SLO) could instead last the whole window; the worst case is the larger of the two.
+  SLO; the fastest probe aborts the run), plus one tick: a fault acts mid-tick and the
+  decision lands on a tick, and the power check gives the typical delay, which the extra
+  tick turns into a certain one (tests/day/test_gates.py simulates the real test). A
+  failure too small to abort on (below min_effect × the SLO) could instead last the
+  whole window; the worst case is the larger of the two.
   Refuse when it exceeds ``max_spend`` (10 %) of the remaining budget.
 - A budget that cannot be read (Prometheus down, no series, no requests in the window)
   refuses: a gate that cannot see is closed.
@@ -139,7 +141,7 @@ def error_budget(gate: day_model.ErrorBudgetGate, reading: Reading,
     numbers: dict[str, Any] = {"slo": gate.slo, "window_seconds": gate.window,
                                "min_remaining": gate.min_remaining, "max_spend": gate.max_spend,
                                "bad": reading.bad, "total": reading.total, "rate": reading.rate,
-                               "share": exp.share}
+                               "share": exp.share, "exposure_note": exp.note or None}
     head = f"error budget (SLO {gate.slo * 100:.4g} % over {_span(gate.window)})"
     if reading.error or reading.bad is None or not reading.total:
         why = reading.error or ("no requests in the window" if reading.total == 0
@@ -165,7 +167,8 @@ def error_budget(gate: day_model.ErrorBudgetGate, reading: Reading,
               + (f", projected over the window at today's {rate:.4g} req/s: the history is "
                  "shorter than the window" if projected else "") + ")")
     spend = (f"at {rate:.4g} req/s, {exp.share_text}, up to ~{failed:,.0f} failed requests "
-             f"{why} = {_share(share)} of the remaining budget")
+             f"{why} = {_share(share)} of the remaining budget"
+             + (f" ({exp.note})" if exp.note else ""))
     if remaining < gate.min_remaining:
         return Result(gate.kind, False, f"{head}: only {budget}, below the floor of "
                       f"{gate.min_remaining * 100:.3g} %: no chaos until it recovers", numbers)

@@ -102,6 +102,11 @@ def test_a_first_experiment_that_breaks_skips_the_one_that_needs_it(
     assert by_name["e2e day / after"].skipped == 1
     report = (journal_path.parent / "day-report.md").read_text()
     assert "| 1 | breaker | **broken** | 1 |" in report and "report.html" in report
+    html = (journal_path.parent / "day-report.html").read_text()
+    assert "<td>breaker</td>" in html and 'href="' in html and "report.html" in html
+    regenerated = gameday("day", "report", journal_path, "--out", tmp_path / "again")
+    assert regenerated.returncode == 0, regenerated.stderr
+    assert (tmp_path / "again" / "day-report.md").read_text().count("| breaker |") == 1
 
 
 def test_gameday_stop_during_a_day_reverts_the_live_run_within_a_tick_and_skips_the_rest(

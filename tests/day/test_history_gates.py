@@ -117,8 +117,14 @@ def test_a_healthy_history_lets_the_day_run_and_a_spent_one_refuses_injecting_no
         duration="3s", tick="1s", extra="recovery: {within: 3s}")
     exp.write_text(exp.read_text().replace("baseline: 6s", "baseline: 3s"))
     good = write_day(tmp_path, backfilled("healthy", histories.healthy).url, experiment=exp)
-    ran = gameday("day", "run", good, "--sandbox", sandbox, "--journal-dir", tmp_path / "ok")
+    textfile = tmp_path / "gameday.prom"
+    ran = gameday("day", "run", good, "--sandbox", sandbox, "--journal-dir", tmp_path / "ok",
+                  "--metrics-textfile", textfile)
     assert ran.returncode == ExitCode.HELD, ran.stdout + ran.stderr
+    metrics = textfile.read_text()  # gameday's own metrics: the day and its run
+    assert 'gameday_day_experiment_state{day="history day",experiment="only",state="held"} 1' \
+        in metrics
+    assert 'gameday_runs_total{verdict="held"} 1' in metrics
     (journal,) = (tmp_path / "ok").glob(f"*/{records.JOURNAL_NAME}")
     read = reader.read(journal)
     assert reader.verify(read) == []

@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from runner import testing
+from runner import errors, testing
 from runner.adapters import stop
+from runner.cli import compose, main, runs
 from runner.errors import ExitCode
 from runner.journal import reader, recovery
+from runner.model import loader
 from tests.day import support
 from tests.day.conftest import Background, gameday
 from tests.e2e.conftest import active_latency
@@ -61,23 +64,25 @@ def test_an_unreadable_stop_file_still_stops(tmp_path: Path) -> None:
 
 def test_while_stopped_gameday_run_refuses_with_exit_3_and_builds_nothing(
         home: Path, tmp_path: Path) -> None:
-    engaged = gameday("stop", "--reason", "incident 4711")
-    assert engaged.returncode == 0, engaged.stderr
-    assert "emergency stop engaged" in engaged.stdout and "incident 4711" in engaged.stdout
+    engaged = CliRunner().invoke(main.cli, ["stop", "--reason", "incident 4711"])
+    assert engaged.exit_code == 0, engaged.output
+    assert "emergency stop engaged" in engaged.output and "incident 4711" in engaged.output
     exp = support.write_sandbox_experiment(tmp_path / "exp.yaml", fault=LATENCY)
     refused = gameday("run", exp, "--sandbox", tmp_path / "no-sandbox",
-                      "--journal-dir", tmp_path / "j")
+                      "--journal-dir", tmp_path / "j")  # a real process, as users run it
     assert refused.returncode == ExitCode.REFUSED, refused.stderr
     assert "emergency stop" in refused.stderr and "gameday stop --clear" in refused.stderr
     assert "incident 4711" in refused.stderr and "Traceback" not in refused.stderr
     assert not (tmp_path / "j").exists()  # nothing started, not even a journal
-    again = gameday("stop")
-    assert again.returncode == 0 and "already in force" in again.stdout
-    lifted = gameday("stop", "--clear")
-    assert lifted.returncode == 0 and "lifted" in lifted.stdout
-    after = gameday("run", exp, "--sandbox", tmp_path / "no-sandbox",
-                    "--journal-dir", tmp_path / "j")
-    assert "emergency stop" not in after.stderr  # refused now for another reason
+    again = CliRunner().invoke(main.cli, ["stop"])
+    assert again.exit_code == 0 and "already in force" in again.output
+    lifted = CliRunner().invoke(main.cli, ["stop", "--clear"])
+    assert lifted.exit_code == 0 and "lifted" in lifted.output
+    assert stop.read() is None
+    with pytest.raises(errors.PreflightRefused) as caught:  # now refused for another reason
+        runs.execute(loader.load(exp), compose.Options(sandbox_dir=tmp_path / "no-sandbox"),
+                     journal_dir=tmp_path / "j", sink=testing.MemorySink())
+    assert "emergency stop" not in caught.value.message
 
 
 @pytest.mark.slow
