@@ -41,6 +41,7 @@ def private_gameday_home() -> Iterator[str]:
 GROUPED = ("replay", "day", "guard")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         parts = item.path.parts
