@@ -55,6 +55,7 @@ write_record, close_record = runrecords.write_record, runrecords.close_record
 pid_alive, process_start = runrecords.pid_alive, runrecords.process_start
 holder_alive, expired = runrecords.holder_alive, runrecords.expired
 orphaned, pending_of = runrecords.orphaned, runrecords.pending_of
+close_reverted = runrecords.close_reverted
 #: Called with a dead run's record while ``acquire`` holds the locks; True = reverted.
 Leftovers = Callable[[RunRecord], bool]
 

@@ -155,6 +155,26 @@ def close_record(record: RunRecord, state: str, note: str, *,
     return closed
 
 
+def close_reverted(journal: Path, note: str) -> list[str]:
+    """Close the open records of dead runs that wrote ``journal``, as ``reverted``.
+
+    Called after every pending revert of that journal was observed to succeed, also when
+    the journal itself could not record it (read-only, full disk): the record is then
+    the only place outside the operator's terminal that says so, and without it the next
+    run on those targets would be refused over faults that are gone. Returns the run ids
+    closed. A record whose holder is alive (a ``--force`` revert under a live run) stays.
+    """
+    mine = journal.resolve()
+    closed = []
+    for record in read_records():
+        if (record.get("state") in OPEN_STATES and holder_alive(record) is not True
+                and Path(record["journal"]).resolve() == mine):
+            with contextlib.suppress(OSError):
+                close_record(record, REVERTED, note)
+                closed.append(record["run_id"])
+    return closed
+
+
 def write_record(record: RunRecord) -> None:
     """Atomically (temp file, fsync, rename) write a run record."""
     folder = runs_dir()

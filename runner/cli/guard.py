@@ -103,8 +103,9 @@ def take_over(record: locks.RunRecord, *, by: str, note: str, key: bytes | None 
         code = reverting.revert_journal(journal, sink=live.PlainSink(stream), key=key,
                                         expected_head=head, say=say, by=by)
         what = f"{note}; {by}; gameday revert exit {int(code)}"
-        if code == ExitCode.HELD:
-            locks.close_record(fresh, locks.REVERTED, what)
+        if code in (ExitCode.HELD, ExitCode.RUNNER_ERROR):  # every revert seen to succeed
+            locks.close_record(fresh, locks.REVERTED, what + (
+                "; the journal could not record it" if code == ExitCode.RUNNER_ERROR else ""))
         else:
             _close_failed(fresh, what)
         return code

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -186,6 +187,13 @@ def revert(journal_path: Path, force: bool, experiment: Path | None, key_file: P
         expected_head=expected_head, experiment=experiment,
         lock=None if force else _run_lock,
         warn=lambda text: click.echo(text, err=True))
+    if code in (ExitCode.HELD, ExitCode.RUNNER_ERROR):  # every revert observed to succeed
+        from runner.adapters import locks
+
+        locks.close_reverted(journal_path, f"gameday revert (pid {os.getpid()}) exit "
+                             f"{int(code)}: every pending revert observed to succeed"
+                             + ("; the journal could not record it"
+                                if code == ExitCode.RUNNER_ERROR else ""))
     raise SystemExit(int(code))
 
 

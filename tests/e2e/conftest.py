@@ -126,3 +126,8 @@ abort: [steady-state, guardrail, {{no-data: 3}}]
 seed: 1
 """)
     return path
+
+
+@pytest.fixture(scope="module", autouse=True)
+def left_no_dead_run(no_dead_run_left: None) -> None:
+    """Fail the module that leaves a dead run with reverts pending on the shared sandbox."""

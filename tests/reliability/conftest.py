@@ -15,6 +15,7 @@ from typing import Any
 from runner.journal import integrity, reader, recovery
 from tests.e2e.conftest import (
     active_latency,
+    left_no_dead_run,  # noqa: F401 - autouse: no module leaves a dead run behind
     ready,
     running,  # noqa: F401 - the fixture: runs stopped by PID
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from runner.adapters import runrecords
 from runner.errors import ExitCode
 from runner.journal import reader
 from tests.e2e.conftest import Running, active_latency, gameday, wait_until
@@ -106,3 +107,10 @@ def test_gameday_revert_reverts_even_when_the_journal_is_read_only(
     assert done.returncode == ExitCode.RUNNER_ERROR, done.stdout + done.stderr
     assert "could not" in (done.stdout + done.stderr).lower()
     assert path.read_bytes() == before, "nothing may change in a journal it could not write"
+    # The run record, outside the journal, now says the faults are gone: the next run on
+    # these targets is not refused over them (the journal alone still shows them pending).
+    run_id = reader.read(path).events[0]["run_id"]
+    record = runrecords.read_record(run_id)
+    assert record is not None and record["state"] == runrecords.REVERTED, record
+    assert "could not record" in record.get("note", "")
+
