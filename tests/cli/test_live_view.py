@@ -168,7 +168,7 @@ h = conftest.Harness(conftest.make_experiment(), testing.ScriptedMetrics(broken_
 h.run()
 """
     code, raw = in_a_pty([sys.executable, "-c", driver], columns=60, rows=300,
-                         env=_env(NO_COLOR="1"), timeout=60)
+                         env=_env(NO_COLOR="1"), timeout=120)
     assert code == 0, raw
     assert not COLOUR.search(raw), "NO_COLOR: no colour codes at all"
     screen = _screen(raw, 60, 300)
@@ -181,4 +181,4 @@ h.run()
                     if e["type"] in live.LiveSink.HISTORY and (line := live.describe(e)))
     on_screen = set(re.findall(r"[A-Za-z]+", screen))
     cut = {w for w in re.findall(r"[A-Za-z]{4,}", said) if w not in on_screen}
-    assert not cut, f"words cut across lines: {sorted(cut)}"
+    assert not cut, f"words cut across lines: {sorted(cut)}\nscreen:\n{screen}\nraw: {raw!r}"
