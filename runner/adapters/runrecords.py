@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
+from runner import atomic
 from runner.journal import reader, recovery
 
 ENV_HOME = "GAMEDAY_HOME"
@@ -179,10 +180,4 @@ def write_record(record: RunRecord) -> None:
     """Atomically (temp file, fsync, rename) write a run record."""
     folder = runs_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{record['run_id']}.json"
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(record, fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic.write_json(folder / f"{record['run_id']}.json", record)

@@ -19,7 +19,6 @@ to a temporary file, fsynced, renamed), ``gameday stop --clear`` removes it. Dec
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import getpass
 import json
@@ -30,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypedDict
 
-from runner import errors, ports
+from runner import atomic, errors, ports
 from runner.adapters import locks
 
 FILE_NAME = "stop"
@@ -103,18 +102,7 @@ def engage(reason: str = "", *, by: str | None = None, now: Callable[[], float] 
                         pid=os.getpid())
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(record, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-        with contextlib.suppress(OSError):  # the rename is durable once the directory is
-            fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        atomic.write_json(target, record, sync_dir=True)
     except OSError as exc:
         raise errors.RunnerError(
             f"Cannot write the stop file {target}: {exc.strerror or exc}. Set "

@@ -15,14 +15,11 @@ Thin: parse options, build the real parts (``day_compose``), hand them to
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import signal
-import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import click
@@ -49,20 +46,11 @@ def _say(line: str) -> None:
     click.echo(f"day: {line}", err=True)
 
 
-@contextmanager
-def _signals(cancel: clock_mod.Cancel) -> Iterator[None]:
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        print(f"gameday: {name} received; the day ends after the current step (a running "
-              "experiment reverts first).", file=sys.stderr, flush=True)
-        cancel.set(name)
+def _signals(cancel: clock_mod.Cancel) -> contextlib.AbstractContextManager[None]:
+    from runner.cli import runs
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+    step = "the day ends after the current step (a running experiment reverts first)."
+    return runs.signals_to(cancel, first=step, again=step)
 
 
 def plan_day(file: Path, options: compose.Options, *, as_json: bool) -> int:

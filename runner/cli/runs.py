@@ -36,18 +36,25 @@ class Finished:
     reports: tuple[Path, ...]
 
 
+_FIRST = "stopping and reverting every fault before exiting."
+_AGAIN = "reverts are running and will finish first (they are never cut short)."
+
+
 @contextlib.contextmanager
-def signals_to(cancel: clock_mod.Cancel) -> Iterator[None]:
-    """Route SIGINT/SIGTERM into the cancel token for the duration of the block."""
+def signals_to(cancel: clock_mod.Cancel, *, first: str = _FIRST,
+               again: str = _AGAIN) -> Iterator[None]:
+    """Route SIGINT/SIGTERM into the cancel token for the duration of the block.
+
+    ``first`` and ``again`` finish the line printed for the first signal and for any
+    after it (a game day says what *it* does with one).
+    """
 
     def handler(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
         if cancel.is_set():
-            print(f"gameday: {name} received again; reverts are running and will finish "
-                  "first (they are never cut short).", file=sys.stderr, flush=True)
+            print(f"gameday: {name} received again; {again}", file=sys.stderr, flush=True)
         else:
-            print(f"gameday: {name} received; stopping and reverting every fault before "
-                  "exiting.", file=sys.stderr, flush=True)
+            print(f"gameday: {name} received; {first}", file=sys.stderr, flush=True)
         cancel.set(name)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}

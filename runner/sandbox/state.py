@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Literal, TypedDict
 
-from runner import errors
+from runner import atomic, errors
 
 STATE_FILE = "sandbox.json"
 VERSION = 1
@@ -100,10 +100,7 @@ def load_state(state_dir: Path | str) -> SandboxState:
 
 def save_state(state_dir: Path | str, state: SandboxState) -> None:
     """Write ``sandbox.json`` atomically (a reader never sees half a file)."""
-    path = state_path(state_dir)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_json(state_path(state_dir), state, indent=2)
 
 
 def remove_state(state_dir: Path | str) -> None:
