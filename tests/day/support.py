@@ -15,6 +15,7 @@ from runner.engine import clock as clock_mod
 from runner.engine import run as run_mod
 from runner.journal import writer
 from runner.model import experiment as model
+from tests.fixtures.experiments import sandbox_experiment
 
 Event = dict[str, Any]
 
@@ -89,24 +90,5 @@ def experiment(**overrides: Any) -> model.Experiment:
 def write_sandbox_experiment(path: Path, *, fault: str, duration: str = "60s",
                              title: str | None = None, tick: str = "2s",
                              extra: str = "") -> Path:
-    path.write_text(f"""
-version: 1
-title: {title or 'day ' + path.stem}
-target: {{platform: local, selector: "app=demo"}}
-prometheus: {{url: sandbox, tick: {tick}, timeout: {tick}}}
-steady_state:
-  alpha: 0.05
-  baseline: 6s
-  probes:
-    - name: error ratio
-      ratio:
-        errors: 'gameday_proxy_requests_total{{code=~"5.."}}'
-        total: 'gameday_proxy_requests_total'
-      max: 20%
-faults:
-  - {fault}
-duration: {duration}
-abort: [steady-state, guardrail, {{no-data: 3}}]
-seed: 1
-{extra}""", encoding="utf-8")
-    return path
+    return sandbox_experiment(path, fault, title=title or f"day {path.stem}",
+                              duration=duration, tick=tick, extra=extra)

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from runner.sandbox import client, manager
+from tests.fixtures.experiments import sandbox_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,28 +105,9 @@ def wait_until(predicate: Any, timeout: float = 20.0) -> bool:
 def write_experiment(path: Path, *, fault: str, duration: str = "120s",
                      prometheus_url: str = "sandbox", selector: str = "app=demo",
                      extra_probes: str = "") -> Path:
-    path.write_text(f"""
-version: 1
-title: e2e {path.stem}
-target: {{platform: local, selector: "{selector}"}}
-prometheus: {{url: "{prometheus_url}", tick: 2s, timeout: 2s}}
-steady_state:
-  alpha: 0.05
-  baseline: 6s
-  probes:
-    - name: error ratio
-      ratio:
-        errors: 'gameday_proxy_requests_total{{code=~"5.."}}'
-        total: 'gameday_proxy_requests_total'
-      max: 20%
-{extra_probes}
-faults:
-  - {fault}
-duration: {duration}
-abort: [steady-state, guardrail, {{no-data: 3}}]
-seed: 1
-""")
-    return path
+    return sandbox_experiment(path, fault, title=f"e2e {path.stem}", duration=duration,
+                              prometheus_url=prometheus_url, selector=selector,
+                              extra_probes=extra_probes)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     ready,
     running,  # noqa: F401 - the fixture: runs stopped by PID
 )
+from tests.fixtures.experiments import sandbox_experiment
 
 LATENCY = "{latency: {selector: app=demo, delay: 20ms}}"
 KILL_ONE = "{pod-kill: {selector: app=demo, count: 1}}"
@@ -36,29 +37,10 @@ def shell_fault(name: str, act: str, undo: str) -> str:
 def experiment(path: Path, *faults: str, duration: str = "40s", tick: str = "1s",
                baseline: str = "4s", recovery: str | None = None,
                prometheus_url: str = "sandbox", selector: str = "app=demo") -> Path:
-    listed = "\n".join(f"  - {f}" for f in faults)
-    recovery_line = f"recovery: {{within: {recovery}}}\n" if recovery else ""
-    path.write_text(f"""
-version: 1
-title: reliability {path.stem}
-target: {{platform: local, selector: "{selector}"}}
-prometheus: {{url: "{prometheus_url}", tick: {tick}, timeout: 900ms}}
-steady_state:
-  alpha: 0.05
-  baseline: {baseline}
-  probes:
-    - name: error ratio
-      ratio:
-        errors: 'gameday_proxy_requests_total{{code=~"5.."}}'
-        total: 'gameday_proxy_requests_total'
-      max: 20%
-faults:
-{listed}
-duration: {duration}
-abort: [steady-state, guardrail, {{no-data: 3}}]
-{recovery_line}seed: 1
-""")
-    return path
+    return sandbox_experiment(path, *faults, title=f"reliability {path.stem}",
+                              duration=duration, tick=tick, timeout="900ms",
+                              baseline=baseline, recovery=recovery,
+                              prometheus_url=prometheus_url, selector=selector)
 
 
 def phase_is(name: str) -> Any:
