@@ -116,13 +116,9 @@ def build(day: day_model.Day, day_text: str, settings: parts.Settings) -> list[d
     out.append({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": name, "namespace": home, "labels": labels},
                 "data": {m.key: m.text for m in mounted}})
-    journal_volume: dict[str, Any] = {"name": "work", "emptyDir": {}}
-    if settings.journal == "pvc":
-        out.append(parts.journal_claim(name, home, labels, settings.journal_size))
-        journal_volume = {"name": "work",
-                          "persistentVolumeClaim": {"claimName": parts.claim_of(name)}}
+    volume = parts.journal_volume(name, home, labels, settings, out)
     pod = workload.pod_spec(image=settings.image, account=rbac.ACCOUNT, config_map=name,
-                            journal_volume=journal_volume, creds=creds,
+                            journal_volume=volume, creds=creds,
                             secret=settings.secret or f"{name}-prometheus",
                             metrics_port=None)
     _as_day(pod, mounted)
@@ -130,11 +126,7 @@ def build(day: day_model.Day, day_text: str, settings: parts.Settings) -> list[d
     spec = {"backoffLimit": 0, "activeDeadlineSeconds": deadline,
             "ttlSecondsAfterFinished": 7 * 24 * 3600,
             "template": {"metadata": {"labels": labels}, "spec": pod}}
-    if settings.schedule is None:
-        out.append(workload.job(name, home, labels, spec))
-    else:
-        out.append(workload.cron_job(name, home, labels, spec, schedule=settings.schedule,
-                                     timezone=settings.timezone))
+    out.append(parts.run_object(name, home, labels, spec, settings))
     return out
 
 

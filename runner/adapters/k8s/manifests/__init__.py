@@ -97,21 +97,31 @@ def build(experiment: model.Experiment, source: Path, text: str,
         "metadata": {"name": name, "namespace": home, "labels": labels},
         "data": {"experiment.yaml": text},
     })
-    journal_volume: dict[str, Any] = {"name": "work", "emptyDir": {}}
-    if settings.journal == "pvc":
-        out.append(journal_claim(name, home, labels, settings.journal_size))
-        journal_volume = {"name": "work", "persistentVolumeClaim": {"claimName": claim_of(name)}}
     pod = workload.pod_spec(image=settings.image, account=rbac.ACCOUNT, config_map=name,
-                            journal_volume=journal_volume, creds=creds,
-                            secret=secret_of(source, settings),
+                            journal_volume=journal_volume(name, home, labels, settings, out),
+                            creds=creds, secret=secret_of(source, settings),
                             metrics_port=settings.metrics_port)
     spec = workload.job_spec(experiment, pod, labels, settings.metrics_port)
-    if settings.schedule is None:
-        out.append(workload.job(name, home, labels, spec))
-    else:
-        out.append(workload.cron_job(name, home, labels, spec, schedule=settings.schedule,
-                                     timezone=settings.timezone))
+    out.append(run_object(name, home, labels, spec, settings))
     return out
+
+
+def journal_volume(name: str, home: str, labels: dict[str, str], settings: Settings,
+                   out: list[Manifest]) -> dict[str, Any]:
+    """The pod's ``work`` volume for the journal; a PVC (appended to ``out``) if asked."""
+    if settings.journal != "pvc":
+        return {"name": "work", "emptyDir": {}}
+    out.append(journal_claim(name, home, labels, settings.journal_size))
+    return {"name": "work", "persistentVolumeClaim": {"claimName": claim_of(name)}}
+
+
+def run_object(name: str, home: str, labels: dict[str, str], spec: dict[str, Any],
+               settings: Settings) -> Manifest:
+    """A Job running ``spec`` once, or a CronJob when ``settings`` has a schedule."""
+    if settings.schedule is None:
+        return workload.job(name, home, labels, spec)
+    return workload.cron_job(name, home, labels, spec, schedule=settings.schedule,
+                             timezone=settings.timezone)
 
 
 def claim_of(name: str) -> str:
