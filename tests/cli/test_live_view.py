@@ -123,7 +123,10 @@ def in_a_pty(argv: list[str], *, columns: int, rows: int, env: dict[str, str],
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"CI", "NO_COLOR", "FORCE_COLOR"}}
+    # COLUMNS/LINES would override the pty's size (rich and shutil read them first); a
+    # test runner may export them, so the child sees only the pty's own size.
+    dropped = {"CI", "NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     return {**env, "TERM": "xterm-256color", **extra}
 
 
