@@ -191,6 +191,12 @@ def _build(
         return None
     if ctk_load.is_chaos_toolkit(root):  # method, steady-state-hypothesis, rollbacks
         return ctk_load.build(read, root, environ, base)
+    kind = root.entries.get("kind")
+    if kind is not None and isinstance(kind[1], yamlsafe.Scalar) and kind[1].value == "gameday":
+        read.fail(kind[1], "kind", "this is a game-day file (kind: gameday), not an experiment: "
+                  "plan it with `gameday day plan FILE` and run it with `gameday day run FILE`.",
+                  "unknown")
+        return None
     extensions = tuple(key for key in root.entries if key.startswith(EXTENSION_PREFIX))
     values = read.mapping(root, "", allowed=(*TOP_KEYS, *extensions), required=REQUIRED)
     assert values is not None

@@ -6,8 +6,11 @@ problems reported are the ones the case is about.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from runner import errors
 from runner.model import loader
 from tests.model.conftest import problems_of
 
@@ -218,3 +221,12 @@ def test_default_fault_names_are_made_unique_without_touching_explicit_ones() ->
     )
     loaded = loader.load_text(document(faults=faults), "<names>", environ={})
     assert [f.name for f in loaded.faults] == ["pod-kill", "pod-kill-2", "pod-kill-3"]
+
+
+def test_a_game_day_file_given_as_an_experiment_is_named_for_what_it_is() -> None:
+    day = Path(__file__).resolve().parents[2] / "experiments" / "day-local.yaml"
+    found = loader.check(day)
+    assert [(p.path, p.line) for p in found] == [("kind", 5)], found
+    assert "gameday day run" in found[0].message
+    with pytest.raises(errors.ValidationFailed):
+        loader.load(day)
