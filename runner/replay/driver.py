@@ -34,6 +34,10 @@ from runner.model import experiment as model
 from runner.replay import memory
 from runner.stats import history as stats_history
 
+#: The experiment file's word for each kind of fault (what the journal and reports show).
+_KINDS: dict[type, str] = {model.PodKillFault: "pod-kill", model.LatencyFault: "latency",
+                           model.ActionFault: "action"}
+
 
 class ReplayClock:
     """Time that moves only when the engine sleeps; wall time equals monotonic time.
@@ -76,8 +80,8 @@ class NoPlatform:
 
     def plan(self, experiment: model.Experiment, run_id: str, seed: int
              ) -> list[ports.PlannedFault]:
-        return [ports.PlannedFault(index=i, name=getattr(f, "name", type(f).__name__),
-                                   kind=type(f).__name__, targets=(), action={}, revert=None,
+        return [ports.PlannedFault(index=i, name=getattr(f, "name", None) or _KINDS[type(f)],
+                                   kind=_KINDS[type(f)], targets=(), action={}, revert=None,
                                    description="replay: not planned, never injected")
                 for i, f in enumerate(experiment.faults)]
 

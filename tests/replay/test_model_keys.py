@@ -41,3 +41,15 @@ def test_bad_history_keys_are_refused_with_their_path(tmp_path: Path, extra: str
     with pytest.raises(errors.InputError) as caught:
         _load(tmp_path, extra)
     assert where in caught.value.message
+
+
+def test_replay_names_each_fault_by_the_kind_the_file_used() -> None:
+    from runner.model import faults
+    from runner.replay import driver
+    from tests.engine.conftest import make_experiment
+
+    exp = make_experiment()
+    planned = driver.NoPlatform().plan(exp, "run", 1)
+    assert [p.kind for p in planned] == ["pod-kill", "latency"]
+    assert {p.kind for p in planned} <= set(faults.KINDS)
+    assert all(p.action == {} and p.revert is None for p in planned)  # nothing to inject
