@@ -194,6 +194,10 @@ def revert(journal_path: Path, force: bool, experiment: Path | None, key_file: P
                              f"{int(code)}: every pending revert observed to succeed"
                              + ("; the journal could not record it"
                                 if code == ExitCode.RUNNER_ERROR else ""))
+        from runner.cli import revert_k8s
+
+        with contextlib.suppress(errors.GamedayError):  # the journal was read just now
+            revert_k8s.close_run_lease(journal_path, forced=force, say=click.echo)
     raise SystemExit(int(code))
 
 

@@ -20,11 +20,12 @@ from pathlib import Path
 
 import pytest
 
+from runner.adapters.k8s import leases as wire
 from runner.errors import ExitCode
 from runner.journal import reader, recovery
 from tests.fixtures.exporter import Exporter
 from tests.fixtures.prometheus import PrometheusHandle
-from tests.k8s.emulator import NETWORKCHAOS, EmulatedCluster
+from tests.k8s.emulator import LEASES, NETWORKCHAOS, EmulatedCluster
 
 pytestmark = [pytest.mark.slow, pytest.mark.prometheus]
 
@@ -194,3 +195,12 @@ def test_after_sigkill_the_network_chaos_expires_by_itself_and_revert_deletes_it
     assert done.returncode == 0, done.stdout + done.stderr
     assert shop.objects(NETWORKCHAOS, "shop") == []
     assert recovery.pending_reverts(reader.read(journal.path)) == []
+    # The run Lease (what the next run and the guard decide from) says so too: before,
+    # it kept the revert "pending" and the next run on these pods was refused.
+    [run_lease] = [lease for lease in shop.objects(LEASES, "shop")
+                   if lease["metadata"]["labels"][wire.KIND_LABEL] == "run"]
+    notes = wire.notes_of(run_lease)
+    assert notes["state"] == "reverted", notes
+    assert wire.json_note(run_lease, "pending", None) == []
+    assert "gameday revert" in notes["note"] and str(journal.path) in notes["note"]
+    assert "closed as reverted" in done.stdout
