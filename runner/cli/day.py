@@ -130,7 +130,8 @@ def _ports(jw: writer.JournalWriter, options: compose.Options, day_dir: Path,
         return stop.describe(record) if record else None
 
     launcher = day_compose.Launcher(options, day_dir, sink, dry=settings.dry,
-                                    journal_key=settings.journal_key, seed=settings.seed)
+                                    journal_key=settings.journal_key, seed=settings.seed,
+                                    cancel=cancel)
     return conduct.DayPorts(journal=jw, clock=clock_mod.SystemClock(), launcher=launcher,
                             assessor=day_compose.Assessor(options), stopped=stopped,
                             cancel=cancel, say=_say)

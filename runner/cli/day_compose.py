@@ -32,6 +32,7 @@ from runner.adapters import burnrate, prometheus
 from runner.cli import compose
 from runner.day import conduct, gates
 from runner.day import model as day_model
+from runner.engine import clock as clock_mod
 from runner.model import experiment as model
 
 
@@ -45,6 +46,8 @@ class Launcher:
     dry: bool = False
     journal_key: bytes | None = None
     seed: int | None = None
+    #: The day's token: SIGINT/SIGTERM during a run ends that run (reverted) *and* the day.
+    cancel: clock_mod.Cancel | None = None
 
     def journal_for(self, entry: day_model.DayExperiment) -> tuple[str, Path]:
         run_id = compose.new_run_id(entry.id)
@@ -57,7 +60,8 @@ class Launcher:
         try:
             finished = runs.execute(entry.experiment, self.options, journal_dir=self.day_dir,
                                     sink=self.sink, seed=self.seed, dry=self.dry,
-                                    journal_key=self.journal_key, run_id=run_id)
+                                    journal_key=self.journal_key, run_id=run_id,
+                                    cancel=self.cancel)
         except errors.GamedayError as exc:
             verdict = "refused" if exc.exit_code == errors.ExitCode.REFUSED else "error"
             return conduct.RunResult(run_id, journal if journal.exists() else None, verdict,

@@ -79,19 +79,22 @@ def execute(
     sentinels: Sequence[ports.Sentinel] = (),
     guard: bool = False,
     journal_key_file: Path | None = None,
+    cancel: clock_mod.Cancel | None = None,
 ) -> Finished:
     """Run an experiment with real parts; returns when every fault is reverted.
 
     ``run_id`` lets a caller (a game day) journal where the run's journal will be before
     it starts; ``sentinels`` are consulted besides the ones every run has (the emergency
     stop, the cluster's kill switch, burn-rate aborts: ``compose.build_sentinels``).
+    ``cancel``: a caller's token (a game day's), so a signal during the run also ends
+    what the caller does next; a fresh one otherwise.
     ``guard`` starts a detached ``gameday guard --run`` for this run first: it reverts
     the run's faults if this process dies (its log is ``guard.log`` beside the journal).
     """
     from runner.adapters import stop
 
     stop.refuse_if_stopped("run")  # before anything is built: nothing starts while stopped
-    cancel = clock_mod.Cancel()
+    cancel = cancel or clock_mod.Cancel()
     ctk = compose.build_ctk(exp, options, warn=_warn) if exp.ctk is not None else None
     with signals_to(cancel):
         try:

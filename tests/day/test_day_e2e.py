@@ -56,6 +56,20 @@ def long_and_short(tmp_path: Path) -> Path:
                               "  - {id: short, file: short.yaml}\n")
 
 
+def in_the_first_window(sandbox: Path, tmp_path: Path, background: list[Background]
+                        ) -> tuple[Background, Path, Path]:
+    """`gameday day run` of ``long_and_short`` in the background, once its first run is
+    in the fault window: (the day, the day journal, the run's journal)."""
+    day = Background("day", "run", long_and_short(tmp_path), "--sandbox", sandbox,
+                     "--journal-dir", tmp_path / "j")
+    background.append(day)
+    journal_path = support.wait_for(lambda: day_journal(tmp_path / "j"), day.proc,
+                                    what="the day journal")
+    run = support.wait_for(lambda: running_journal(journal_path), day.proc, what="a run")
+    support.wait_for(lambda: in_watch(run), day.proc, what="the fault window")
+    return day, journal_path, run
+
+
 def day_journal(folder: Path) -> Path | None:
     return support.first_journal(folder, f"*/{records.JOURNAL_NAME}")
 
@@ -111,13 +125,7 @@ def test_a_first_experiment_that_breaks_skips_the_one_that_needs_it(
 
 def test_gameday_stop_during_a_day_reverts_the_live_run_within_a_tick_and_skips_the_rest(
         sandbox: Path, home: Path, tmp_path: Path, background: list[Background]) -> None:
-    day = Background("day", "run", long_and_short(tmp_path), "--sandbox", sandbox,
-                     "--journal-dir", tmp_path / "j")
-    background.append(day)
-    journal_path = support.wait_for(lambda: day_journal(tmp_path / "j"), day.proc,
-                                    what="the day journal")
-    run = support.wait_for(lambda: running_journal(journal_path), day.proc, what="a run")
-    support.wait_for(lambda: in_watch(run), day.proc, what="the fault window")
+    day, journal_path, run = in_the_first_window(sandbox, tmp_path, background)
     assert len(active_latency(sandbox)) == 1
     pressed = gameday("stop", "--reason", "day drill")
     assert pressed.returncode == 0, pressed.stderr
@@ -152,13 +160,7 @@ def test_gameday_stop_during_a_day_reverts_the_live_run_within_a_tick_and_skips_
 
 def test_after_sigkill_day_resume_reverts_first_then_goes_on_and_the_journal_verifies(
         sandbox: Path, home: Path, tmp_path: Path, background: list[Background]) -> None:
-    day = Background("day", "run", long_and_short(tmp_path), "--sandbox", sandbox,
-                     "--journal-dir", tmp_path / "j")
-    background.append(day)
-    journal_path = support.wait_for(lambda: day_journal(tmp_path / "j"), day.proc,
-                                    what="the day journal")
-    run = support.wait_for(lambda: running_journal(journal_path), day.proc, what="a run")
-    support.wait_for(lambda: in_watch(run), day.proc, what="the fault window")
+    day, journal_path, run = in_the_first_window(sandbox, tmp_path, background)
     day.proc.send_signal(signal.SIGKILL)
     day.wait()
     assert len(active_latency(sandbox)) == 1  # left behind by the dead day (until its TTL)
@@ -180,3 +182,22 @@ def test_after_sigkill_day_resume_reverts_first_then_goes_on_and_the_journal_ver
     assert verdict is not None and verdict["worst"] == "long"
     again = gameday("day", "resume", journal_path, "--sandbox", sandbox)
     assert again.returncode == ExitCode.RUNNER_ERROR and "nothing to resume" in again.stdout
+
+
+def test_sigterm_during_a_days_run_reverts_it_and_ends_the_day(
+        sandbox: Path, home: Path, tmp_path: Path, background: list[Background]) -> None:
+    day, journal_path, run = in_the_first_window(sandbox, tmp_path, background)
+    assert len(active_latency(sandbox)) == 1
+    day.proc.send_signal(signal.SIGTERM)
+    code, out, err = day.wait()
+    assert active_latency(sandbox) == [], out + err
+    journal = reader.read(journal_path)
+    assert reader.verify(journal) == []
+    # The run ended interrupted with its revert observed; the day did not go on.
+    run_journal = reader.read(run)
+    assert [e["ok"] for e in run_journal.of_type("revert-result")] == [True]
+    assert run_journal.last("verdict")["verdict"] == "interrupted"
+    assert states(journal) == {"long": "error", "short": "skipped"}, out + err
+    skipped = [e for e in journal.of_type(records.EXPERIMENT) if e["id"] == "short"][-1]
+    assert "interrupted by SIGTERM" in skipped["reason"], skipped
+    assert code == ExitCode.RUNNER_ERROR, out + err
