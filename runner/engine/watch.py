@@ -85,13 +85,14 @@ def run(ctx: context.RunContext, plan: stats.MonitorPlan,
             state, step = stats.step(plan, state, obs)
             guard_view = guards.update(reading)
             alerts = _alerts(ctx)
+            stats_dict = step.to_dict()
             view = abort_mod.TickView(
                 tick=t.k, reject=step.reject, attribution=step.attribution,
-                stats=step.to_dict(), fired_guardrails=guards.fired_now,
+                stats=stats_dict, fired_guardrails=guards.fired_now,
                 no_data_streaks=streaks.update(obs), firing_alerts=tuple(alerts),
             )
             ctx.log(events.TICK, phase="watch", tick=t.k, of=t.of,
-                    samples=reading.to_dict(), stats=step.to_dict(),
+                    samples=reading.to_dict(), stats=stats_dict,
                     guardrails=guard_view, alerts=alerts,
                     read_errors=list(reading.errors), **ctx.tick_extra(t))
             found = policy(view)

@@ -8,16 +8,19 @@ run journals into ``MemoryJournal``: the engine sees a ``JournalWriter`` (same c
 event as the engine wrote it, and the events are kept in order. A window worth keeping
 (it would have aborted, or it covers an incident) is then ``write``-n through a real
 ``JournalWriter`` -- scrubbed, chained, sealed, with each event's own timestamp -- so
-``gameday report`` and ``gameday journal show`` read it like any other journal.
+``gameday report`` and ``gameday journal show`` read it like any other journal. The
+events already happened, so no line needs to be durable before the next is written: the
+file is fsynced once, when complete (hundreds of fsyncs were most of a replay's I/O).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from runner.journal import chain, events, writer
+from runner.journal import chain, disk, events, writer
 
 Listener = Callable[[Mapping[str, Any]], None]
 
@@ -75,10 +78,22 @@ class MemoryJournal(writer.JournalWriter):
         """Write the recorded events as a real journal (chained, scrubbed, sealed)."""
         clock = [0.0]
         with writer.JournalWriter(path, now=lambda: clock[0], scrub=scrub,
-                                  reserve_bytes=0) as out:
+                                  reserve_bytes=0, ops=_OneFsync()) as out:
             for ts, type_, payload in self.recorded:
                 if type_ == events.JOURNAL_SEALED:
                     continue  # the real writer seals with the real head
                 clock[0] = ts
                 out.append(type_, **payload)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)  # the whole file, once
+        finally:
+            os.close(fd)
         return path
+
+
+class _OneFsync(disk.Ops):
+    """The disk calls of a journal written after the fact: no fsync per line."""
+
+    def fsync(self, fd: int) -> None:
+        return None

@@ -133,8 +133,11 @@ def diagnose_arrays(n: npt.ArrayLike, e: npt.ArrayLike,
 
 def diagnose(n: npt.ArrayLike, e: npt.ArrayLike) -> Diagnosis:
     """The check for one probe's baseline (ticks without traffic already may be present)."""
-    acf, s, flagged, block, refuse = diagnose_arrays(n, e)
     ticks = int((np.atleast_2d(np.asarray(n, dtype=np.float64)) > 0).sum())
+    if ticks < MIN_TICKS:  # residual_acf is undefined (NaN): what diagnose_arrays returns
+        return Diagnosis(ticks=ticks, acf=(), statistic=None, flagged=False, block=1,
+                         refuse=False)
+    acf, s, flagged, block, refuse = diagnose_arrays(n, e)
     values = tuple(float(a) for a in acf[0] if math.isfinite(float(a)))
     stat = float(s[0])
     return Diagnosis(ticks=ticks, acf=values if len(values) == LAGS else (),

@@ -169,9 +169,13 @@ def optimal(lam: float, psi: float) -> float:
     if not (psi > 1.0 and lam > 0.0):
         return 0.0
     weights, zs = _outcomes(lam, psi)
+    # Elementwise IEEE products and quotients (as Python's floats round them) and an
+    # exactly rounded sum: the same y*, bit for bit, at a fraction of a generator's cost.
+    z_a = np.array(zs, dtype=np.float64)
+    wz = np.array(weights, dtype=np.float64) * z_a
 
     def slope(y: float) -> float:
-        return math.fsum(w * z / (1.0 + y * z) for w, z in zip(weights, zs, strict=True))
+        return math.fsum((wz / (1.0 + y * z_a)).tolist())
 
     if slope(Y_MAX) > 0:
         return Y_MAX

@@ -150,7 +150,11 @@ class ProbeCalibration:
     floor_ticks: int | None = None
 
     def to_dict(self) -> ProbeCalibrationDict:
-        out = cast(ProbeCalibrationDict, dataclasses.asdict(self))
+        # dataclasses.asdict's deep copy, by hand: every field is a plain value but the
+        # dependence check (a dict with a list) and the two tuples, copied here.
+        out = cast(ProbeCalibrationDict, {f: getattr(self, f) for f in _CALIBRATION_FIELDS})
+        out["dependence"] = cast(DependenceDict, {**self.dependence,
+                                                  "acf": list(self.dependence["acf"])})
         out["assumptions"] = list(self.assumptions)
         out["baseline_checked"] = list(self.baseline_checked)
         return out
@@ -161,6 +165,9 @@ class ProbeCalibration:
         fields["assumptions"] = tuple(data.get("assumptions", ()))
         fields["baseline_checked"] = tuple(data.get("baseline_checked", ()))
         return cls(**fields)  # type: ignore[arg-type]
+
+
+_CALIBRATION_FIELDS = tuple(f.name for f in dataclasses.fields(ProbeCalibration))
 
 
 @dataclasses.dataclass(frozen=True)
