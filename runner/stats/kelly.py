@@ -139,7 +139,8 @@ def bets(lam: npt.ArrayLike, psi: npt.ArrayLike) -> FloatArray:
     return np.asarray(np.where(ok, out, 0.0), dtype=np.float64)
 
 
-def _outcomes(lam: float, psi: float) -> tuple[list[float], list[float]]:
+@functools.lru_cache(maxsize=16)  # ``optimal`` then ``growth`` at the same (λ, ψ)
+def _outcomes(lam: float, psi: float) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """(weights, z = X/λ − 1) of X ~ Poisson(ψλ): exact terms, or 48 Gauss–Hermite nodes."""
     nu = psi * lam
     if nu <= EXACT_UP_TO:
@@ -150,12 +151,12 @@ def _outcomes(lam: float, psi: float) -> tuple[list[float], list[float]]:
                 log_p += math.log(nu / k)
             weights.append(math.exp(log_p))
             zs.append(k / lam - 1.0)
-        return weights, zs
+        return tuple(weights), tuple(zs)
     x, gw = np.polynomial.hermite_e.hermegauss(48)
     sd = math.sqrt(psi / lam)
     total = float(gw.sum())
-    return ([float(w) / total for w in gw],
-            [max(-1.0, psi - 1.0 + sd * float(v)) for v in x])
+    return (tuple(float(w) / total for w in gw),
+            tuple(max(-1.0, psi - 1.0 + sd * float(v)) for v in x))
 
 
 def growth(lam: float, psi: float, y: float) -> float:
