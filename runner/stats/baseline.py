@@ -59,8 +59,13 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def summarise(n: npt.ArrayLike, e: npt.ArrayLike) -> BaselineSummary:
-    """Reduce baseline ticks (missing ticks already dropped or n = 0) to a summary."""
+def summarise(n: npt.ArrayLike, e: npt.ArrayLike, *, fast_checks: bool = True
+              ) -> BaselineSummary:
+    """Reduce baseline ticks (missing ticks already dropped or n = 0) to a summary.
+
+    ``fast_checks=False`` leaves out (None) the two numbers only fast mode's admission
+    reads, ``halves_p`` and ``largest_share``: a default-mode probe never looks at them.
+    """
     n_a = np.asarray(n, dtype=np.float64)
     e_a = np.clip(np.asarray(e, dtype=np.float64), 0.0, np.maximum(n_a, 0.0))
     has = n_a > 0
@@ -78,9 +83,10 @@ def summarise(n: npt.ArrayLike, e: npt.ArrayLike) -> BaselineSummary:
         n_ref=float(statistics.median(n_a.tolist())),  # np.median's value, without its cost
         phi_hat=_finite(float(dispersion.pearson_dispersion(n_a, e_a))),
         acf1=_finite(float(dispersion.acf1(n_a, e_a))),
-        halves_p=_finite(float(dispersion.halves_p_value(n_a, e_a))),
+        halves_p=_finite(float(dispersion.halves_p_value(n_a, e_a))) if fast_checks else None,
         n_mean=total_n / ticks,
-        largest_share=_finite(float(dispersion.largest_share(n_a, e_a))),
+        largest_share=(_finite(float(dispersion.largest_share(n_a, e_a))) if fast_checks
+                       else None),
     )
 
 

@@ -266,7 +266,7 @@ def _calibrate_one(spec: ProbeSpec, weight: float, series: Sequence[Obs | None],
     problems: list[str] = []
     warnings: list[str] = []
     n, e = _arrays(series)
-    s = base.summarise(n, e)
+    s = base.summarise(n, e, fast_checks=spec.mode == "fast")
     level = b.alpha if spec.p0 is not None else b.alpha_b
     upper = base.upper_bound(n, e, level) if s.ticks else None
     if spec.p0 is not None:
