@@ -125,6 +125,8 @@ class RunContext:
                 "fit"), ports.Checkpoint(phase=where, tick=tick, fault=fault))
         if self.lease is not None:
             self.lease.renew(where, self.head())
+        if not self.sentinels:  # nobody to ask (a replayed window): no point to build
+            return
         point = ports.Checkpoint(phase=where, tick=tick, fault=fault, record=self._record)
         for sentinel in self.sentinels:
             halt = sentinel.check(point)
