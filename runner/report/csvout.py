@@ -76,9 +76,9 @@ def _texts(values: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
     Distinct by bit pattern, so -0.0 keeps its sign."""
     distinct, where = np.unique(np.ascontiguousarray(values).view(np.uint64),
                                 return_inverse=True)
-    texts = np.array(["" if math.isnan(v) else "%.10g" % v
+    texts = np.array(["" if math.isnan(v) else format(v, ".10g")
                       for v in distinct.view(np.float64).tolist()], dtype=object)
-    return texts[where]  # type: ignore[no-any-return]
+    return texts[where]
 
 
 def _prefix(ts: float, phase: int, tick: int) -> str:

@@ -17,8 +17,11 @@ from __future__ import annotations
 import array
 import dataclasses
 import math
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import numpy as np
 
 NAN = math.nan
 PHASES = ("baseline", "watch", "recovery")  # the phases that tick
@@ -26,9 +29,13 @@ _FIELDS = ("n", "e", "value", "log_e", "p_value", "significant", "in_bounds", "f
            "quantile_s")
 
 
+_NANS = array.array("d", [NAN])
+_STEP = operator.itemgetter("name", "log_e", "p_value", "significant")  # a step, fast path
+
+
 def _pad(column: array.array[float], size: int) -> None:
     if len(column) < size:
-        column.extend([NAN] * (size - len(column)))
+        column.extend(_NANS * (size - len(column)))
 
 
 def _set(column: array.array[float], index: int, value: Any) -> None:
@@ -40,7 +47,7 @@ def _set(column: array.array[float], index: int, value: Any) -> None:
     if len(column) != index:
         if len(column) > index:
             return  # a second value for the same tick: the first one stands
-        column.extend([NAN] * (index - len(column)))
+        column.extend(_NANS * (index - len(column)))
     try:
         column.append(value)
     except TypeError:
@@ -51,11 +58,6 @@ def _num(value: Any) -> float:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     return float(value) if isinstance(value, int | float) else NAN
-
-
-def _mapping(value: Any) -> bool:
-    """``isinstance(value, Mapping)``, with parsed JSON's dict first (no ABC check)."""
-    return type(value) is dict or isinstance(value, Mapping)
 
 
 def bucket_quantile(q: float, buckets: Iterable[Any]) -> float:
@@ -88,7 +90,10 @@ class Column:
     def __init__(self, name: str) -> None:
         self.name = name
         self.fields: dict[str, array.array[float]] = {f: array.array("d") for f in _FIELDS}
-
+        f = self.fields  # the groups written together, tick by tick (always the same length)
+        self.counts = (f["n"], f["e"])
+        self.stats = (f["log_e"], f["p_value"], f["significant"])
+        self.guard = (f["in_bounds"], f["fired"])
 
 
 @dataclasses.dataclass
@@ -127,95 +132,104 @@ class Series:
         late = event.get("late_by", event.get("late"))
         self.late.append(_num(late) if not isinstance(late, bool) else (0.0 if late else NAN))
         stats = event.get("stats")
-        stats = stats if _mapping(stats) else {}
+        stats = stats if isinstance(stats, Mapping) else {}
         self.log_e.append(_num(stats.get("log_e")))
         self.threshold.append(_num(stats.get("threshold_log")))
         self.reject.append(1 if stats.get("reject") is True else 0)
         leading = stats.get("leading")
         self.leading.append(leading if isinstance(leading, str) else None)
         samples = event.get("samples")
-        if _mapping(samples):
+        if isinstance(samples, Mapping):
             self._samples(i, samples)
         steps = stats.get("probes")
         if isinstance(steps, list):
             self._steps(i, steps)
         guards = event.get("guardrails")
-        if _mapping(guards):
+        if isinstance(guards, Mapping):
             self._guards(i, guards)
 
-    # The three loops below run once per probe per tick (a million times at 10 000 ticks ×
-    # 100 probes): the common case (every column of the group ends at tick i, numbers) is
-    # appended inline; anything else (a gap, a repeat, a non-number) goes through ``_set``.
+    # The loops below run once per probe per tick (a million times at 10 000 ticks × 100
+    # probes). The common case (a known probe, every field present, numbers, the group's
+    # columns ending at tick i) is appended inline; anything else takes the general path
+    # (``_set`` per field: padding, a repeated tick, NaN for what is not a number). The
+    # columns of a group are only ever written together, so they have the same length.
 
     def _samples(self, i: int, samples: Mapping[str, Any]) -> None:
         probes = self.probes
         for name, sample in samples.items():
             col = probes.get(name)
-            f = (col if col is not None else self.column(str(name))).fields
-            if not _mapping(sample):
+            if col is None:
+                col = self.column(str(name))
+            if type(sample) is not dict and not isinstance(sample, Mapping):
                 continue
             if "value" in sample:
-                _set(f["value"], i, sample["value"])
+                _set(col.fields["value"], i, sample["value"])
                 continue
-            n, e = f["n"], f["e"]
-            fast = len(n) == i and len(e) == i
+            n, e = col.counts
+            fast = len(n) == i
             if fast:
                 try:
-                    n.append(sample.get("n"))
-                    e.append(sample.get("e"))
+                    n.append(sample.get("n", NAN))
+                    e.append(sample.get("e", NAN))
                 except TypeError:
                     fast = False
-            if not fast:
+            if not fast:  # (a value appended above stands: _set keeps the first)
                 _set(n, i, sample.get("n"))
                 _set(e, i, sample.get("e"))
             buckets = sample.get("buckets")
             if buckets is not None and name in self.quantiles:
                 self.has_buckets.add(str(name))
-                _set(f["quantile_s"], i, bucket_quantile(self.quantiles[name], buckets)
+                _set(col.fields["quantile_s"], i, bucket_quantile(self.quantiles[name], buckets)
                      if isinstance(buckets, list) else NAN)
 
     def _steps(self, i: int, steps: list[Any]) -> None:
         probes = self.probes
         for step in steps:
-            name = step.get("name") if _mapping(step) else None
-            if not isinstance(name, str):
+            try:
+                name, log_e, p_value, significant = _STEP(step)
+                a, b, c = probes[name].stats
+            except (KeyError, TypeError):
+                self._step(i, step)
                 continue
-            col = probes.get(name)
-            f = (col if col is not None else self.column(name)).fields
-            log_e, p_value, significant = f["log_e"], f["p_value"], f["significant"]
-            fast = len(log_e) == i and len(p_value) == i and len(significant) == i
-            if fast:
+            if len(a) == i and isinstance(name, str):
                 try:
-                    log_e.append(step.get("log_e"))
-                    p_value.append(step.get("p_value"))
-                    significant.append(step.get("significant"))
+                    a.append(log_e)
+                    b.append(p_value)
+                    c.append(significant)
+                    continue
                 except TypeError:
-                    fast = False
-            if not fast:
-                _set(log_e, i, step.get("log_e"))
-                _set(p_value, i, step.get("p_value"))
-                _set(significant, i, step.get("significant"))
+                    pass
+            self._step(i, step)
+
+    def _step(self, i: int, step: Any) -> None:
+        """One probe's statistics in one tick, the general path."""
+        name = step.get("name") if isinstance(step, Mapping) else None
+        if isinstance(name, str):
+            for column, key in zip(self.column(name).stats, ("log_e", "p_value", "significant"),
+                                   strict=True):
+                _set(column, i, step.get(key))
 
     def _guards(self, i: int, guards: Mapping[str, Any]) -> None:
         probes = self.probes
         for name, view in guards.items():
-            if not _mapping(view):
+            if type(view) is not dict and not isinstance(view, Mapping):
                 continue
             col = probes.get(name)
-            f = (col if col is not None else self.column(str(name))).fields
-            in_bounds, fired = f["in_bounds"], f["fired"]
-            fast = len(in_bounds) == i and len(fired) == i
+            if col is None:
+                col = self.column(str(name))
+            in_bounds, fired = col.guard
+            fast = len(in_bounds) == i
             if fast:
                 try:
-                    in_bounds.append(view.get("in_bounds"))
-                    fired.append(view.get("fired"))
+                    in_bounds.append(view.get("in_bounds", NAN))
+                    fired.append(view.get("fired", NAN))
                 except TypeError:
                     fast = False
             if not fast:
                 _set(in_bounds, i, view.get("in_bounds"))
                 _set(fired, i, view.get("fired"))
-            if "value" in view and len(f["value"]) <= i:
-                _set(f["value"], i, view.get("value"))
+            if "value" in view and len(col.fields["value"]) <= i:
+                _set(col.fields["value"], i, view.get("value"))
 
     def finish(self) -> None:
         """Pad every column to the number of ticks (call once, after the last ``add``)."""
@@ -227,7 +241,7 @@ class Series:
     def indices(self, phase: str) -> range | list[int]:
         """The tick indices of one phase (contiguous in a well-formed run)."""
         code = PHASES.index(phase)
-        found = [i for i, p in enumerate(self.phase) if p == code]
+        found = np.flatnonzero(np.frombuffer(self.phase, dtype=np.int8) == code).tolist()
         if found and found[-1] - found[0] + 1 == len(found):
             return range(found[0], found[-1] + 1)
         return found
