@@ -18,6 +18,7 @@ import csv
 import datetime
 import io
 import math
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,8 @@ def columns(facts: summary.Facts) -> list[tuple[str, str]]:
     return out
 
 
-def write(facts: summary.Facts, path: Path) -> None:
+def chunks(facts: summary.Facts) -> Iterator[str]:
+    """The file's text, ``CHUNK`` ticks at a time (the header first)."""
     s = facts.series
     wanted = columns(facts)
     ts = np.frombuffer(s.ts, dtype=np.float64)
@@ -58,16 +60,21 @@ def write(facts: summary.Facts, path: Path) -> None:
     matrix[:, 1] = np.frombuffer(s.reject, dtype=np.int8)
     for k, (name, field) in enumerate(wanted, start=2):
         matrix[:, k] = tables.col(facts, name, field)
+    yield _header([*HEAD[:4], *HEAD[4:], *(f"{n}:{f}" for n, f in wanted)]) + "\n"
+    for start in range(0, len(s), CHUNK):
+        stop = min(len(s), start + CHUNK)
+        cells = np.empty((stop - start, matrix.shape[1]), dtype=object)
+        for k in range(matrix.shape[1]):
+            cells[:, k] = _texts(matrix[start:stop, k])
+        heads = (_prefix(ts[i], s.phase[i], s.tick[i]) for i in range(start, stop))
+        yield "\n".join(f"{h},{','.join(r)}" for h, r in zip(heads, cells.tolist(),
+                                                            strict=True)) + "\n"
+
+
+def write(path: Path, text: Iterable[str]) -> None:
+    """Write ``ticks.csv`` from ``chunks`` (or a list of them, rendered earlier)."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(_header([*HEAD[:4], *HEAD[4:], *(f"{n}:{f}" for n, f in wanted)]) + "\n")
-        for start in range(0, len(s), CHUNK):
-            stop = min(len(s), start + CHUNK)
-            cells = np.empty((stop - start, matrix.shape[1]), dtype=object)
-            for k in range(matrix.shape[1]):
-                cells[:, k] = _texts(matrix[start:stop, k])
-            heads = (_prefix(ts[i], s.phase[i], s.tick[i]) for i in range(start, stop))
-            fh.write("\n".join(f"{h},{','.join(r)}" for h, r in zip(heads, cells.tolist(),
-                                                                    strict=True)) + "\n")
+        fh.writelines(text)
 
 
 def _texts(values: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
