@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from runner import errors, ports
-from runner.adapters import locks
 from runner.model import experiment as model
 from runner.sandbox import client, effects, latency, selection, state
 
@@ -125,6 +124,8 @@ class LocalPlatform:
         live = client.active_latency(st)
         if not live:
             return []
+        from runner.adapters import locks  # the run records: only when latency is live
+
         owners = {r["run_id"]: r for r in locks.read_records()
                   if r.get("state") == "live" and locks.pid_alive(int(r.get("pid", 0)))}
         in_use = [i for i in live if _owner(i["id"], owners) is not None]

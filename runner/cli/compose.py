@@ -51,9 +51,9 @@ def new_run_id(title: str) -> str:
 def sandbox_dir(options: Options) -> Path:
     if options.sandbox_dir is not None:
         return options.sandbox_dir
-    from runner.sandbox import manager
+    from runner.sandbox import state as sandbox_state
 
-    return manager.default_dir()
+    return sandbox_state.default_dir()
 
 
 def resolve_prometheus(exp: model.Experiment, options: Options) -> model.PrometheusConfig:
@@ -61,10 +61,9 @@ def resolve_prometheus(exp: model.Experiment, options: Options) -> model.Prometh
     config = exp.prometheus
     if config.url != model.SANDBOX_PROMETHEUS:
         return config
-    from runner.sandbox import manager
     from runner.sandbox import state as sandbox_state
 
-    loaded = manager.load_state(sandbox_dir(options))
+    loaded = sandbox_state.load_state(sandbox_dir(options))
     return dataclasses.replace(config, url=sandbox_state.url_of(loaded, "prometheus"))
 
 

@@ -7,9 +7,9 @@ traceback unless GAMEDAY_DEBUG=1.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +44,48 @@ def _lease(_ctx: click.Context, _param: click.Parameter, value: str | None) -> f
     return seconds
 
 
+#: The commands defined in other modules, imported only when one of them is resolved
+#: (run, listed in --help, completed): ``gameday plan`` and ``validate`` load none of them.
+LAZY_COMMANDS = {
+    "day": "runner.cli.day:day",
+    "guard": "runner.cli.guard:guard",
+    "journal": "runner.cli.journals:journal",
+    "k8s": "runner.cli.k8s:k8s",
+    "replay": "runner.cli.replay:replay",
+    "report": "runner.cli.journals:report",
+    "revert": "runner.cli.journals:revert",
+    "stop": "runner.cli.stopping:stop_command",
+}
+OPTIONAL_COMMANDS = {"k8s"}  # the Kubernetes commands are optional at import time
+
+
+class LazyGroup(click.Group):
+    """A group whose ``LAZY_COMMANDS`` are imported on first use (click's documented
+    "lazily loading subcommands" pattern). An optional command whose module cannot be
+    imported (``k8s`` without its libraries) is left out, as if never added."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+            try:
+                command = getattr(importlib.import_module(module), attr)
+            except ImportError:
+                if cmd_name not in OPTIONAL_COMMANDS:
+                    raise
+                return None
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 sandbox_option = click.option(
     "--sandbox", "sandbox", type=click.Path(path_type=Path), default=None,
     help="Local sandbox state directory (default: $GAMEDAY_SANDBOX or ./.gameday/sandbox).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gameday")
 def cli() -> None:
     """gameday: game days with sequential steady-state tests that always revert.
@@ -148,16 +184,6 @@ def run(file: Path, sandbox: Path | None, journal_dir: Path | None, seed: int | 
     raise SystemExit(int(finished.outcome.exit_code))
 
 
-def _add_journal_commands() -> None:
-    from runner.cli import journals  # journal show, report, revert
-
-    for command in (journals.revert, journals.report, journals.journal):
-        cli.add_command(command)
-
-
-_add_journal_commands()
-
-
 @cli.group()
 def sandbox() -> None:
     """The local sandbox on its own, for your own experiments."""
@@ -220,45 +246,6 @@ def demo(experiments_dir: Path, journal_dir: Path | None, keep: bool) -> None:
                                        keep=keep))
 
 
-def _add_replay() -> None:
-    from runner.cli.replay import replay
-
-    cli.add_command(replay)
-
-
-_add_replay()
-
-
-def _add_days() -> None:
-    from runner.cli import day, stopping
-
-    cli.add_command(day.day)
-    cli.add_command(stopping.stop_command)
-
-
-_add_days()
-
-
-def _add_guard() -> None:
-    from runner.cli.guard import guard
-
-    cli.add_command(guard)
-
-
-_add_guard()
-
-
-def _add_k8s() -> None:
-    try:
-        from runner.cli.k8s import k8s
-    except ImportError:  # the Kubernetes commands are optional at import time
-        return
-    cli.add_command(k8s)
-
-
-_add_k8s()
-
-
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every error into a message and an exit code."""
     args = sys.argv[1:] if argv is None else argv
@@ -280,6 +267,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(int(ExitCode.RUNNER_ERROR))
     except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
         if os.environ.get("GAMEDAY_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         click.echo(f"gameday: unexpected error: {type(exc).__name__}: {exc}. This is a bug in "
                    "gameday; rerun with GAMEDAY_DEBUG=1 for a traceback and report it.", err=True)

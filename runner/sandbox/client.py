@@ -4,7 +4,9 @@ Used by ``manager.status``, the ``gameday_local`` extension and the local platfo
 adapter. Decisions: stdlib ``urllib`` with a timeout on every call (no new dependency,
 and a hung sandbox can never stall a run); every failure becomes an
 ``errors.PlatformError`` that names the URL and says what to do next; a 404 on removing
-a latency injection means "already gone" and is success (reverts are idempotent).
+a latency injection means "already gone" and is success (reverts are idempotent);
+``supervisor`` is named for its types only (not imported: it loads prometheus_client
+and the HTTP server, which a client never needs).
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from runner import errors
-from runner.sandbox import latency, state, supervisor
+from runner.sandbox import latency, state
+
+if TYPE_CHECKING:
+    from runner.sandbox import supervisor
 
 TIMEOUT = 5.0
 
@@ -46,7 +51,7 @@ def _call(method: str, url: str, payload: object | None = None, *,
 def replicas(st: state.SandboxState) -> list[supervisor.ReplicaInfo]:
     """Every replica slot: name, pid (None while restarting), port, ready, restarts."""
     answer = _call("GET", f"{state.url_of(st, state.SUPERVISOR)}/replicas")
-    return cast(list[supervisor.ReplicaInfo], answer)
+    return cast("list[supervisor.ReplicaInfo]", answer)
 
 
 def kill(st: state.SandboxState, name: str) -> bool:
@@ -60,7 +65,7 @@ def start(st: state.SandboxState, name: str) -> supervisor.ReplicaInfo:
     """Start replica ``name`` now if it is down (no restart delay); idempotent."""
     quoted = urllib.parse.quote(name, safe="")
     answer = _call("POST", f"{state.url_of(st, state.SUPERVISOR)}/replicas/{quoted}/start", {})
-    return cast(supervisor.ReplicaInfo, cast(dict[str, object], answer)["replica"])
+    return cast("supervisor.ReplicaInfo", cast(dict[str, object], answer)["replica"])
 
 
 def add_latency(st: state.SandboxState, injection_id: str | None, delay: float, jitter: float,

@@ -6,22 +6,31 @@ the parts (``betting`` default test, ``negbin`` fast mode and ``dispersion`` its
 admission, ``baseline`` bounds, ``plan`` calibration, ``power`` check, ``latency``
 reduction, ``guardrail``, ``combine``, ``sprt`` reference oracle, ``simulate`` seeded
 generators for tests and the benchmark).
+
+The names below are ``monitor``'s, loaded on first use (PEP 562): importing one part,
+such as ``power`` for ``gameday plan``, does not load numpy through ``monitor``.
 """
 
-from runner.stats.monitor import (
-    GuardrailState,
-    MonitorPlan,
-    MonitorState,
-    MonitorStep,
-    Obs,
-    ProbeCalibration,
-    ProbeSpec,
-    ProbeStep,
-    calibrate,
-    guardrail_step,
-    start,
-    step,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runner.stats.monitor import (
+        GuardrailState,
+        MonitorPlan,
+        MonitorState,
+        MonitorStep,
+        Obs,
+        ProbeCalibration,
+        ProbeSpec,
+        ProbeStep,
+        calibrate,
+        guardrail_step,
+        start,
+        step,
+    )
 
 __all__ = [
     "GuardrailState",
@@ -37,3 +46,9 @@ __all__ = [
     "start",
     "step",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("runner.stats.monitor"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

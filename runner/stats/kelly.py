@@ -23,18 +23,22 @@ Decisions:
 - Just above ψ = 1 at high traffic the optimum jumps from 0 to Y_MAX within one grid
   step; interpolation there under-bets (up to ~20 % less growth at ψ = 1.1, λ = 150).
   That is conservative (and damps bets on noise around p0), so the grid stays coarse.
-- Built lazily, once per process (~0.1–0.3 s of numpy), never at import.
+- Built lazily, once per process (~0.1–0.3 s of numpy), never at import; numpy itself
+  is imported only by what needs it (the table, ``bets``, the Gauss–Hermite rule), so
+  the power check of ``gameday plan`` at modest traffic runs on plain math alone.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+    FloatArray = npt.NDArray[np.float64]
 
 Y_MAX = 0.95
 #: Grid: log λ from LOG_LAM0 in steps of LAM_STEP; log ψ from 0 in steps of PSI_STEP.
@@ -49,6 +53,8 @@ EXACT_UP_TO = 40.0
 
 def _solve(w: FloatArray, z: FloatArray) -> FloatArray:
     """Per row of (weights, outcomes z): the y in [0, Y_MAX] where the growth's slope is 0."""
+    import numpy as np
+
     lo = np.zeros(w.shape[0])
     hi = np.full(w.shape[0], Y_MAX)
 
@@ -71,6 +77,8 @@ def table() -> FloatArray:
     Cells with ψλ ≤ EXACT_UP_TO sum the Poisson law exactly; the others use a 48-point
     Gauss–Hermite rule on the normal approximation (there P(X = 0) < e^-40).
     """
+    import numpy as np
+
     lam = np.exp(LOG_LAM0 + LAM_STEP * np.arange(LAM_POINTS))[:, np.newaxis]
     psi = np.exp(PSI_STEP * np.arange(PSI_POINTS))[np.newaxis, :]
     lam_g, psi_g = np.broadcast_arrays(lam, psi)
@@ -123,6 +131,8 @@ def bet(lam: float, psi: float) -> float:
 
 def bets(lam: npt.ArrayLike, psi: npt.ArrayLike) -> FloatArray:
     """``bet`` elementwise over arrays (the simulation's path), same arithmetic."""
+    import numpy as np
+
     lam_a = np.asarray(lam, dtype=np.float64)
     psi_a = np.asarray(psi, dtype=np.float64)
     ok = (psi_a > 1.0) & (lam_a > 0.0)
@@ -151,6 +161,8 @@ def _outcomes(lam: float, psi: float) -> tuple[list[float], list[float]]:
             weights.append(math.exp(log_p))
             zs.append(k / lam - 1.0)
         return weights, zs
+    import numpy as np
+
     x, gw = np.polynomial.hermite_e.hermegauss(48)
     sd = math.sqrt(psi / lam)
     total = float(gw.sum())

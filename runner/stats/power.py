@@ -15,7 +15,9 @@ little. The same numbers are the floors the benchmark measures delays against:
 The default test bets about that optimum (its prior is ψ = min_effect), so the power
 check is the larger of the two floors; fast mode's count tilt is ½-weighted, so its
 estimate uses log(2/α) and the tilt's expected growth under the dispersion bound.
-Plain math and numpy only: ``gameday plan`` runs this without importing scipy.
+Plain math and numpy only: ``gameday plan`` runs this without importing scipy, and
+without numpy unless a tick expects more than ``kelly.EXACT_UP_TO`` errors (``negbin``,
+numpy's, is imported for fast mode only).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from runner.stats import kelly, negbin
+from runner.stats import kelly
 
 
 def tick_floor(psi: float, alpha: float) -> int | None:
@@ -47,6 +49,8 @@ def information_floor(n: float, p0: float, psi: float, alpha: float,
 
 def fast_growth(n: float, p0: float, psi: float, phi: float) -> float:
     """Expected log factor a tick of fast mode's count tilt, mean ψ·p0·n, bound φ (> 1)."""
+    from runner.stats import negbin
+
     x = min((psi - 1.0) / phi, negbin.X_CAP / (phi - 1.0))
     return math.log1p(x) * psi * p0 * n + p0 * n * math.log1p(-(phi - 1.0) * x) / (phi - 1.0)
 

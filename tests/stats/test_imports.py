@@ -31,3 +31,15 @@ def test_the_power_check_runs_without_loading_scipy() -> None:
                          text=True, timeout=60)
     ticks, loaded = out.stdout.split()
     assert int(ticks) >= 1 and loaded == "False"
+
+
+def test_the_power_check_at_modest_traffic_runs_without_loading_numpy() -> None:
+    """Below ``kelly.EXACT_UP_TO`` expected errors a tick the Kelly bet is plain math, so
+    ``gameday plan`` does not pay for numpy (its start-up target, README "Benchmarks")."""
+    code = ("import sys; from runner.stats import power; "
+            "t = power.earliest_abort_ticks('default', 80.0, 0.05, psi=2.0, alpha=0.05); "
+            "print(t, any(m.split('.')[0] == 'numpy' for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True, timeout=60)
+    ticks, loaded = out.stdout.split()
+    assert int(ticks) >= 1 and loaded == "False"
