@@ -21,6 +21,7 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.connection
 import sys
@@ -43,7 +44,8 @@ def _serve(conn: multiprocessing.connection.Connection) -> None:
     except EOFError:
         pass  # the parent gave up (its scan failed): nothing to draw
     except BaseException:  # noqa: BLE001 - reported by the parent drawing it itself
-        conn.send((False, None))
+        with contextlib.suppress(OSError):
+            conn.send((False, None))
     finally:
         conn.close()
 
@@ -56,8 +58,9 @@ class Plotter:
         self._proc: Any = None
         if not aside or threading.active_count() > 1:  # forking a threaded process: no
             return
-        sys.stdout.flush()  # the child flushes its copy of the buffers when it ends
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):  # the child flushes its copy when it ends
+            if stream is not None:
+                stream.flush()
         try:
             context = multiprocessing.get_context("fork")
             self._conn, child = context.Pipe()
@@ -90,8 +93,8 @@ class Plotter:
             ok, plot = False, None
             try:
                 while not self._conn.poll(POLL_SECONDS):
-                    if not self._proc.is_alive():  # killed (out of memory?): drawn here
-                        break
+                    if not self._proc.is_alive() and not self._conn.poll(0):
+                        break  # killed (out of memory?) without an answer: drawn here
                 else:
                     ok, plot = self._conn.recv()
             except (EOFError, OSError):
