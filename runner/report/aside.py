@@ -15,6 +15,7 @@ Decisions:
 - The helper can only make a report faster, never make one fail: if it cannot start,
   dies (it is polled while it draws) or fails, the plot is drawn here, where any error
   is raised as it always was.
+- The wait for it is bounded (``WAIT_SECONDS``, then it is terminated).
 - The helper is a daemon child, and leaving the ``with`` block closes its pipe and joins
   it, so a scan that fails (a journal that is not there) never leaves it behind.
 """
@@ -26,6 +27,7 @@ import multiprocessing
 import multiprocessing.connection
 import sys
 import threading
+import time
 import types
 from typing import Any
 
@@ -33,6 +35,9 @@ from runner.report import plots, summary
 
 JOIN_SECONDS = 5.0
 POLL_SECONDS = 0.5
+#: A helper that neither answers nor dies in this long is given up (terminated) and the
+#: plot drawn here: the wait is bounded whatever the helper does.
+WAIT_SECONDS = 120.0
 
 
 def _serve(conn: multiprocessing.connection.Connection) -> None:
@@ -91,10 +96,12 @@ class Plotter:
         """The plot: the helper's, or drawn here when there is no helper or it failed."""
         if self._conn is not None:
             ok, plot = False, None
+            deadline = time.monotonic() + WAIT_SECONDS
             try:
                 while not self._conn.poll(POLL_SECONDS):
-                    if not self._proc.is_alive() and not self._conn.poll(0):
-                        break  # killed (out of memory?) without an answer: drawn here
+                    if (not self._proc.is_alive() and not self._conn.poll(0)) \
+                            or time.monotonic() > deadline:
+                        break  # killed (out of memory?) or stuck, no answer: drawn here
                 else:
                     ok, plot = self._conn.recv()
             except (EOFError, OSError):
