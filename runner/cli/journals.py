@@ -143,7 +143,7 @@ def report(journal_path: Path, out: Path | None, key_file: Path | None) -> None:
     from runner import report as report_mod
 
     try:
-        written = report_mod.write(journal_path, out, key=load_key(key_file))
+        written = report_mod.write(journal_path, out, key=load_key(key_file), plot_aside=True)
     except (TypeError, ValueError, KeyError, AttributeError, IndexError) as exc:
         raise errors.InputError(
             f"{journal_path}: its events are not shaped as gameday writes them "

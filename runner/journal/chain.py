@@ -30,6 +30,12 @@ LEGACY: Final = "legacy-sha256"
 KINDS: Final = (SHA256, HMAC, LEGACY)
 
 _SUFFIX = re.compile(rb',"hash":"([0-9a-f]{64})"\}\Z')
+_SUFFIX_SIZE = 75  # the pattern's fixed length: a match can only start this far from the end
+
+
+def _suffix(line: bytes) -> re.Match[bytes] | None:
+    """``_SUFFIX.search(line)``, tried only where a match can start (not along the line)."""
+    return _SUFFIX.match(line, max(0, len(line) - _SUFFIX_SIZE))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +85,7 @@ class Chain:
         """Whether the line's own tag matches its content (always true for legacy lines)."""
         if self.kind == LEGACY:
             return True
-        match = _SUFFIX.search(line)
+        match = _suffix(line)
         if match is None:
             return False
         body = line[: match.start()] + b"}"
@@ -88,7 +94,7 @@ class Chain:
 
 def recorded(line: bytes) -> str | None:
     """The ``hash`` a framed line carries as its last field (no key needed to read it)."""
-    match = _SUFFIX.search(line)
+    match = _suffix(line)
     return match.group(1).decode() if match else None
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from runner import errors
-from runner.report import csvout, ctk, html, junit, markdown, plots, scan, summary
+from runner.report import aside, csvout, ctk, html, junit, markdown, scan, summary
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,21 +38,26 @@ def _save(path: Path, produce: Callable[[Path], None]) -> None:
 
 
 def write(journal_path: Path | str, out_dir: Path | None = None, *,
-          key: bytes | None = None) -> Written:
+          key: bytes | None = None, plot_aside: bool = False) -> Written:
     """Write every format for a journal (a file, or a run directory) into ``out_dir``
-    (default: beside the journal); ``key`` verifies a keyed (HMAC) chain."""
-    found = scan.scan(journal_path, key=key)
-    facts = summary.summarize(found)
+    (default: beside the journal); ``key`` verifies a keyed (HMAC) chain. ``plot_aside``
+    draws the plot in a forked helper meanwhile (``aside``; only from a process without
+    other threads)."""
+    with aside.Plotter(plot_aside) as plotter:
+        found = scan.scan(journal_path, key=key)
+        facts = summary.summarize(found)
+        plotter.submit(facts)
+        md, xml, chaos = markdown.render(facts), junit.render(facts), ctk.render(found.record)
+        table = list(csvout.chunks(facts))
+        plot = plotter.result(facts)
     out = out_dir if out_dir is not None else found.path.parent
-    plot = plots.render(facts)
-    texts = (("report.md", markdown.render(facts)), ("report.html", html.render(facts, plot)),
-             ("junit.xml", junit.render(facts)),
-             ("chaostoolkit-journal.json", ctk.render(found.record)))
+    texts = (("report.md", md), ("report.html", html.render(facts, plot)),
+             ("junit.xml", xml), ("chaostoolkit-journal.json", chaos))
     written: list[Path] = []
     for name, text in texts:
         _save(out / name, lambda p, t=text: p.write_text(t, encoding="utf-8"))  # type: ignore[misc]
         written.append(out / name)
-    _save(out / "ticks.csv", lambda p: csvout.write(facts, p))
+    _save(out / "ticks.csv", lambda p: csvout.write(p, table))
     written.append(out / "ticks.csv")
     return Written(tuple(written), facts.integrity, found.path)
 

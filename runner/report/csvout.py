@@ -18,9 +18,11 @@ import csv
 import datetime
 import io
 import math
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from runner.report import series, summary, tables
 
@@ -48,7 +50,8 @@ def columns(facts: summary.Facts) -> list[tuple[str, str]]:
     return out
 
 
-def write(facts: summary.Facts, path: Path) -> None:
+def chunks(facts: summary.Facts) -> Iterator[str]:
+    """The file's text, ``CHUNK`` ticks at a time (the header first)."""
     s = facts.series
     wanted = columns(facts)
     ts = np.frombuffer(s.ts, dtype=np.float64)
@@ -57,16 +60,32 @@ def write(facts: summary.Facts, path: Path) -> None:
     matrix[:, 1] = np.frombuffer(s.reject, dtype=np.int8)
     for k, (name, field) in enumerate(wanted, start=2):
         matrix[:, k] = tables.col(facts, name, field)
-    row = ",".join(["%.10g"] * matrix.shape[1])
+    yield _header([*HEAD[:4], *HEAD[4:], *(f"{n}:{f}" for n, f in wanted)]) + "\n"
+    for start in range(0, len(s), CHUNK):
+        stop = min(len(s), start + CHUNK)
+        cells = np.empty((stop - start, matrix.shape[1]), dtype=object)
+        for k in range(matrix.shape[1]):
+            cells[:, k] = _texts(matrix[start:stop, k])
+        heads = (_prefix(ts[i], s.phase[i], s.tick[i]) for i in range(start, stop))
+        yield "\n".join(f"{h},{','.join(r)}" for h, r in zip(heads, cells.tolist(),
+                                                            strict=True)) + "\n"
+
+
+def write(path: Path, text: Iterable[str]) -> None:
+    """Write ``ticks.csv`` from ``chunks`` (or a list of them, rendered earlier)."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(_header([*HEAD[:4], *HEAD[4:], *(f"{n}:{f}" for n, f in wanted)]) + "\n")
-        for start in range(0, len(s), CHUNK):
-            stop = min(len(s), start + CHUNK)
-            numbers = "\n".join(map(row.__mod__, map(tuple, matrix[start:stop].tolist())))
-            numbers = numbers.replace("nan", "")  # numbers only here: empty = missing
-            heads = (_prefix(ts[i], s.phase[i], s.tick[i]) for i in range(start, stop))
-            fh.write("\n".join(f"{h},{r}" for h, r in zip(heads, numbers.split("\n"),
-                                                          strict=True)) + "\n")
+        fh.writelines(text)
+
+
+def _texts(values: npt.NDArray[np.float64]) -> npt.NDArray[np.object_]:
+    """Each value as ``%.10g`` (NaN: an empty cell), formatting each distinct value once:
+    most columns (counts, flags, guardrail values) repeat a few values over every tick.
+    Distinct by bit pattern, so -0.0 keeps its sign."""
+    distinct, where = np.unique(np.ascontiguousarray(values).view(np.uint64),
+                                return_inverse=True)
+    texts = np.array(["" if math.isnan(v) else format(v, ".10g")
+                      for v in distinct.view(np.float64).tolist()], dtype=object)
+    return texts[where]
 
 
 def _prefix(ts: float, phase: int, tick: int) -> str:

@@ -64,6 +64,13 @@ def choose(facts: summary.Facts) -> tuple[list[summary.Probe], list[str]]:
     return [p for p in drawn if p.name in keep], [p.name for p in drawn if p.name not in keep]
 
 
+def prepare() -> None:
+    """Import what ``render`` draws with (a helper process does it while the journal is read)."""
+    from matplotlib import dates, ticker  # noqa: F401
+    from matplotlib.backends import backend_agg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+
 def render(facts: summary.Facts) -> Plot | None:
     """The figure, or None when the run has no tick."""
     s = facts.series

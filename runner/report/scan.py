@@ -119,6 +119,12 @@ def _parse(line: bytes) -> Any:
             return None
 
 
+def _head(event: ev.Event, number: int, line: bytes) -> Head:
+    own, seq = event.get("hash"), event.get("seq")
+    return Head(seq if isinstance(seq, int) else None, number, hashlib.sha256(line).hexdigest(),
+                own if isinstance(own, str) else None)
+
+
 _ENVELOPE = ("seq", "prev", "type", "chain", "events", "head")  # what the chain check reads
 
 
@@ -130,7 +136,7 @@ def scan(path: Path | str, *, key: bytes | None = None) -> Scan:
     corrupt: list[str] = []
     ticks = series.Series()
     infos: tuple[probes.ProbeInfo, ...] = ()
-    head: Head | None = None
+    tail: tuple[ev.Event, int, bytes] | None = None
     torn = False
     last: ev.Event | None = None
     count = 0
@@ -150,10 +156,7 @@ def scan(path: Path | str, *, key: bytes | None = None) -> Scan:
         if shape and len(corrupt) < MAX_PROBLEMS:
             corrupt.append(f"line {number}: in a {event['type']!r} event, {shape[0]}")
         envelopes.append({k: event[k] for k in _ENVELOPE if k in event})
-        own = event.get("hash")
-        seq = event.get("seq")
-        head = Head(seq if isinstance(seq, int) else None, number,
-                    hashlib.sha256(line).hexdigest(), own if isinstance(own, str) else None)
+        tail = (event, number, line)  # the head is hashed once, after the last line
         if event["type"] == ev.TICK:
             ticks.add(event)
             last = event
@@ -165,6 +168,7 @@ def scan(path: Path | str, *, key: bytes | None = None) -> Scan:
         last = None
     if last is not None:
         kept.append(last)
+    head = _head(*tail) if tail is not None else None
     ticks.finish()
     light = reader.Journal(path=path, events=tuple(envelopes), torn_tail=torn,
                            lines=_Lines(path, count), key=key)  # type: ignore[arg-type]

@@ -17,8 +17,11 @@ from __future__ import annotations
 import array
 import dataclasses
 import math
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import numpy as np
 
 NAN = math.nan
 PHASES = ("baseline", "watch", "recovery")  # the phases that tick
@@ -26,21 +29,29 @@ _FIELDS = ("n", "e", "value", "log_e", "p_value", "significant", "in_bounds", "f
            "quantile_s")
 
 
+_NANS = array.array("d", [NAN])
+_STEP = operator.itemgetter("name", "log_e", "p_value", "significant")  # a step, fast path
+
+
 def _pad(column: array.array[float], size: int) -> None:
     if len(column) < size:
-        column.extend([NAN] * (size - len(column)))
+        column.extend(_NANS * (size - len(column)))
 
 
 def _set(column: array.array[float], index: int, value: Any) -> None:
-    """Put ``value`` at ``index`` (the column's end, after padding; the hot path)."""
+    """Put ``value`` at ``index`` (the column's end, after padding; the hot path).
+
+    ``array('d').append`` takes exactly what ``_num`` turns into a number (int, float,
+    bool) and raises TypeError on the rest (None, strings, lists, objects), which are NaN.
+    """
     if len(column) != index:
         if len(column) > index:
             return  # a second value for the same tick: the first one stands
-        column.extend([NAN] * (index - len(column)))
-    if type(value) is float or (type(value) is int):
+        column.extend(_NANS * (index - len(column)))
+    try:
         column.append(value)
-    else:
-        column.append(_num(value))
+    except TypeError:
+        column.append(NAN)
 
 
 def _num(value: Any) -> float:
@@ -79,7 +90,10 @@ class Column:
     def __init__(self, name: str) -> None:
         self.name = name
         self.fields: dict[str, array.array[float]] = {f: array.array("d") for f in _FIELDS}
-
+        f = self.fields  # the groups written together, tick by tick (always the same length)
+        self.counts = (f["n"], f["e"])
+        self.stats = (f["log_e"], f["p_value"], f["significant"])
+        self.guard = (f["in_bounds"], f["fired"])
 
 
 @dataclasses.dataclass
@@ -128,38 +142,94 @@ class Series:
         if isinstance(samples, Mapping):
             self._samples(i, samples)
         steps = stats.get("probes")
-        for step in steps if isinstance(steps, list) else ():
-            name = step.get("name") if isinstance(step, Mapping) else None
-            if isinstance(name, str):
-                f = self.column(name).fields
-                _set(f["log_e"], i, step.get("log_e"))
-                _set(f["p_value"], i, step.get("p_value"))
-                _set(f["significant"], i, step.get("significant"))
+        if isinstance(steps, list):
+            self._steps(i, steps)
         guards = event.get("guardrails")
-        for name, view in (guards.items() if isinstance(guards, Mapping) else ()):
-            if isinstance(view, Mapping):
-                f = self.column(str(name)).fields
-                _set(f["in_bounds"], i, view.get("in_bounds"))
-                _set(f["fired"], i, view.get("fired"))
-                if "value" in view and len(f["value"]) <= i:
-                    _set(f["value"], i, view.get("value"))
+        if isinstance(guards, Mapping):
+            self._guards(i, guards)
+
+    # The loops below run once per probe per tick (a million times at 10 000 ticks × 100
+    # probes). The common case (a known probe, every field present, numbers, the group's
+    # columns ending at tick i) is appended inline; anything else takes the general path
+    # (``_set`` per field: padding, a repeated tick, NaN for what is not a number). The
+    # columns of a group are only ever written together, so they have the same length.
 
     def _samples(self, i: int, samples: Mapping[str, Any]) -> None:
+        probes = self.probes
         for name, sample in samples.items():
-            f = self.column(str(name)).fields
-            if not isinstance(sample, Mapping):
+            col = probes.get(name)
+            if col is None:
+                col = self.column(str(name))
+            if type(sample) is not dict and not isinstance(sample, Mapping):
                 continue
-            value = sample.get("value")
-            if value is not None or "value" in sample:
-                _set(f["value"], i, value)
+            if "value" in sample:
+                _set(col.fields["value"], i, sample["value"])
                 continue
-            _set(f["n"], i, sample.get("n"))
-            _set(f["e"], i, sample.get("e"))
+            n, e = col.counts
+            fast = len(n) == i
+            if fast:
+                try:
+                    n.append(sample.get("n", NAN))
+                    e.append(sample.get("e", NAN))
+                except TypeError:
+                    fast = False
+            if not fast:  # (a value appended above stands: _set keeps the first)
+                _set(n, i, sample.get("n"))
+                _set(e, i, sample.get("e"))
             buckets = sample.get("buckets")
             if buckets is not None and name in self.quantiles:
                 self.has_buckets.add(str(name))
-                _set(f["quantile_s"], i, bucket_quantile(self.quantiles[name], buckets)
+                _set(col.fields["quantile_s"], i, bucket_quantile(self.quantiles[name], buckets)
                      if isinstance(buckets, list) else NAN)
+
+    def _steps(self, i: int, steps: list[Any]) -> None:
+        probes = self.probes
+        for step in steps:
+            try:
+                name, log_e, p_value, significant = _STEP(step)
+                a, b, c = probes[name].stats
+            except (KeyError, TypeError):
+                self._step(i, step)
+                continue
+            if len(a) == i and isinstance(name, str):
+                try:
+                    a.append(log_e)
+                    b.append(p_value)
+                    c.append(significant)
+                    continue
+                except TypeError:
+                    pass
+            self._step(i, step)
+
+    def _step(self, i: int, step: Any) -> None:
+        """One probe's statistics in one tick, the general path."""
+        name = step.get("name") if isinstance(step, Mapping) else None
+        if isinstance(name, str):
+            for column, key in zip(self.column(name).stats, ("log_e", "p_value", "significant"),
+                                   strict=True):
+                _set(column, i, step.get(key))
+
+    def _guards(self, i: int, guards: Mapping[str, Any]) -> None:
+        probes = self.probes
+        for name, view in guards.items():
+            if type(view) is not dict and not isinstance(view, Mapping):
+                continue
+            col = probes.get(name)
+            if col is None:
+                col = self.column(str(name))
+            in_bounds, fired = col.guard
+            fast = len(in_bounds) == i
+            if fast:
+                try:
+                    in_bounds.append(view.get("in_bounds", NAN))
+                    fired.append(view.get("fired", NAN))
+                except TypeError:
+                    fast = False
+            if not fast:
+                _set(in_bounds, i, view.get("in_bounds"))
+                _set(fired, i, view.get("fired"))
+            if "value" in view and len(col.fields["value"]) <= i:
+                _set(col.fields["value"], i, view.get("value"))
 
     def finish(self) -> None:
         """Pad every column to the number of ticks (call once, after the last ``add``)."""
@@ -171,7 +241,7 @@ class Series:
     def indices(self, phase: str) -> range | list[int]:
         """The tick indices of one phase (contiguous in a well-formed run)."""
         code = PHASES.index(phase)
-        found = [i for i, p in enumerate(self.phase) if p == code]
+        found = np.flatnonzero(np.frombuffer(self.phase, dtype=np.int8) == code).tolist()
         if found and found[-1] - found[0] + 1 == len(found):
             return range(found[0], found[-1] + 1)
         return found
