@@ -10,6 +10,7 @@ carrying the labels its legend names; annotations must sit at the journal's time
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -81,7 +82,7 @@ def scraped_run(cli_sandbox: Path, tmp_path: Path) -> Iterator[tuple[str, Path, 
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
                     exposition = r.read().decode()
-            except OSError:
+            except (OSError, http.client.HTTPException):  # e.g. cut off as the run exits
                 pass
             time.sleep(0.5)
         out, err = proc.communicate(timeout=90)
