@@ -76,14 +76,15 @@ def scraped_run(cli_sandbox: Path, tmp_path: Path) -> Iterator[tuple[str, Path, 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         env={**os.environ, "CI": "true"})
     exposition = ""
+    failures: list[str] = []
     try:
         deadline = time.monotonic() + 150
         while proc.poll() is None and time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
                     exposition = r.read().decode()
-            except (OSError, http.client.HTTPException):  # e.g. cut off as the run exits
-                pass
+            except (OSError, http.client.HTTPException) as exc:  # not up yet, or cut off
+                failures.append(f"{time.monotonic():.1f}: {exc!r}")  # as the run exits
             time.sleep(0.5)
         out, err = proc.communicate(timeout=90)
         exited = time.time()
@@ -91,6 +92,7 @@ def scraped_run(cli_sandbox: Path, tmp_path: Path) -> Iterator[tuple[str, Path, 
         assert f"metrics on http://127.0.0.1:{port}/metrics" in err
         [journal] = (tmp_path / "runs").glob("*/journal.jsonl")
         assert "waiting up to" in err  # Prometheus scraped: the final state waits for it
+        assert exposition, f"no scrape of /metrics succeeded: {failures[-10:]}\n{err[-3000:]}"
         yield prom.url, journal, exposition, exited
     finally:
         if proc.poll() is None:
