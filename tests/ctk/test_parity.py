@@ -118,6 +118,9 @@ def test_gameday_runs_the_experiment_with_the_meaning_chaos_run_gives_it(
     for run in [] if case.chaos_races else chaos.journal["run"]:
         assert run["status"] == "succeeded"  # chaos run records a failed action as run
     ours = [(r["activity"]["name"], r["status"]) for r in gameday.journal["rollbacks"]]
+    if case.chaos_races:  # chaos's interrupt races its rollbacks too (some get no status)
+        assert all(status == "succeeded" for _name, status in ours), ours
+        return
     theirs = [(r["activity"]["name"], r["status"]) for r in chaos.journal["rollbacks"]]
     if case.same_rollbacks:
         assert ours == theirs
